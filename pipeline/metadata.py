@@ -1,0 +1,188 @@
+"""Document metadata from the text: title, kind, parties (ISO-3166 alpha-3), signature date.
+
+A sidecar `NAME.meta.toml` beside the PDF overrides any detected field, because real PDFs often
+name their parties in ways no detector should have to guess (`the EFTA States`).
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import pycountry
+from dateutil import parser as dateparser
+
+from .models import Document, Page
+from .textutil import heading_case
+
+KIND_PATTERNS = [  # first match wins; order matters (an MoU "on" an FTA is still an MoU)
+    ("JDI", r"joint declaration of intent|joint declaration|joint statement"),
+    ("MoU", r"memorandum of (understanding|cooperation)|\bmou\b|\bmoc\b"),
+    ("protocol", r"\bprotocol\b"),
+    ("FTA", r"free trade|trade agreement|economic partnership|economic cooperation agreement|economic integration|"
+            r"trade and investment agreement|customs union|preferential trade|association agreement|"
+            r"partnership agreement"),
+]
+# Everyday names that ISO-3166 spells otherwise; the rest comes from pycountry.
+EXTRA_NAMES = {
+    "korea": "KOR", "south korea": "KOR", "republic of korea": "KOR", "viet nam": "VNM", "vietnam": "VNM",
+    "lao pdr": "LAO", "laos": "LAO", "russia": "RUS", "iran": "IRN", "syria": "SYR", "bolivia": "BOL",
+    "venezuela": "VEN", "tanzania": "TZA", "moldova": "MDA", "brunei": "BRN", "taiwan": "TWN",
+    "hong kong, china": "HKG", "hong kong": "HKG", "macao": "MAC", "czech republic": "CZE", "turkey": "TUR",
+    "united states of america": "USA", "united states": "USA", "united kingdom": "GBR", "uae": "ARE",
+    "great britain": "GBR", "swiss confederation": "CHE", "the netherlands": "NLD", "burma": "MMR",
+}
+DATE_RE = re.compile(
+    r"\b(\d{4}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?[A-Z][a-z]+,?\s+\d{4}|"
+    r"[A-Z][a-z]+\s+\d{1,2},?\s+\d{4})\b"
+)
+SIGNED_RE = re.compile(r"(signed|done|concluded)\b[^.]{0,80}?", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def country_names() -> list[tuple[re.Pattern, str]]:
+    """Country-name patterns, longest first, built from pycountry (plus everyday variants)."""
+    names: dict[str, str] = {}
+    for c in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            v = getattr(c, attr, None)
+            if v:
+                names[v.lower()] = c.alpha_3
+                if ", " in v:  # "Korea, Republic of" → "Republic of Korea"
+                    head, tail = v.split(", ", 1)
+                    names[f"{tail} {head}".lower()] = c.alpha_3
+    names.update(EXTRA_NAMES)
+    items = sorted(names.items(), key=lambda kv: -len(kv[0]))
+    return [(re.compile(r"\b" + re.escape(n) + r"\b", re.IGNORECASE), code) for n, code in items]
+
+
+def find_countries(text: str) -> list[str]:
+    """ISO-3 codes of the countries named in `text`, in order of first mention."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, code in country_names():
+        for m in pattern.finditer(text):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            found.append((m.start(), code))
+    out: list[str] = []
+    for _, code in sorted(found):
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def iso3(value: str) -> str | None:
+    """A country name or code → ISO-3, or None."""
+    v = value.strip()
+    if re.fullmatch(r"[A-Za-z]{3}", v):
+        c = pycountry.countries.get(alpha_3=v.upper())
+        if c:
+            return c.alpha_3
+    if re.fullmatch(r"[A-Za-z]{2}", v):
+        c = pycountry.countries.get(alpha_2=v.upper())
+        if c:
+            return c.alpha_3
+    codes = find_countries(v)
+    return codes[0] if len(codes) == 1 else None
+
+
+def detect_kind(text: str) -> str:
+    low = text.lower()
+    for kind, pattern in KIND_PATTERNS:
+        if re.search(pattern, low):
+            return kind
+    return "other"
+
+
+def _front_text(pages: list[Page], n: int = 2) -> str:
+    return "\n".join(ln.text for p in pages[:n] for ln in p.lines)
+
+
+def detect_title(pages: list[Page]) -> str:
+    """The largest type on the first page with text (joined across wrapped lines)."""
+    for p in pages[:3]:
+        if not p.lines:
+            continue
+        top = max(ln.size for ln in p.lines)
+        lines = [ln.text.strip() for ln in p.lines if ln.size >= top - 0.5][:6]
+        title = " ".join(lines)
+        title = re.sub(r"\s+", " ", title).strip()
+        if title:
+            return heading_case(title)
+    return ""
+
+
+def detect_date(pages: list[Page]) -> str:
+    """The signature date: `Signed on …` / `Done at … on …` near the start or the end, else the cover's first date."""
+    candidates = _front_text(pages, 2) + "\n" + "\n".join(ln.text for p in pages[-2:] for ln in p.lines)
+    text = re.sub(r"\s+", " ", candidates)
+    for m in SIGNED_RE.finditer(text):
+        window = text[m.start(): m.start() + 200]
+        d = DATE_RE.search(window)
+        if d and (parsed := _parse_date(d.group(1))):
+            return parsed
+    cover = re.sub(r"\s+", " ", "\n".join(ln.text for ln in pages[0].lines)) if pages else ""
+    d = DATE_RE.search(cover)
+    return _parse_date(d.group(1)) if d else ""
+
+
+def _parse_date(s: str) -> str:
+    s = re.sub(r"(\d)(st|nd|rd|th)", r"\1", s).replace("day of ", "")
+    try:
+        dt = dateparser.parse(s, default=None, dayfirst=True)
+    except (ValueError, OverflowError):
+        return ""
+    if not dt or not (1900 <= dt.year <= date.today().year + 1):
+        return ""
+    return dt.date().isoformat()
+
+
+def detect_parties(pages: list[Page]) -> list[str]:
+    """Parties as ISO-3: an explicit `Parties:` line, else the countries named on the cover and first page."""
+    front = _front_text(pages, 2)
+    m = re.search(r"parties\s*:\s*(.+)", front, re.IGNORECASE)
+    if m:
+        codes = [c for c in (iso3(x) for x in re.split(r"[,;/]| and ", m.group(1))) if c]
+        if codes:
+            return list(dict.fromkeys(codes))
+    cover = "\n".join(ln.text for p in pages[:1] for ln in p.lines)
+    codes = find_countries(cover)
+    if len(codes) >= 2:
+        return codes
+    return find_countries(front)[:12]
+
+
+def read_sidecar(pdf_path: Path) -> dict:
+    """`NAME.meta.toml` beside the PDF, or {}; raises ValueError with the reason when malformed."""
+    side = pdf_path.with_suffix(".meta.toml")
+    if not side.exists():
+        return {}
+    try:
+        data = tomllib.loads(side.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{side.name}: invalid TOML ({exc})") from exc
+    if "parties" in data:
+        codes = []
+        for p in data["parties"]:
+            code = iso3(str(p))
+            if not code:
+                raise ValueError(f"{side.name}: unknown party {p!r} (use a country name or ISO-3 code)")
+            codes.append(code)
+        data["parties"] = codes
+    return data
+
+
+def detect_metadata(document: Document, pages: list[Page]) -> Document:
+    """Fill title, kind, parties and date from the text, then apply the sidecar overrides."""
+    document.title = detect_title(pages) or document.doc_id
+    document.kind = detect_kind(document.title + "\n" + _front_text(pages, 1))
+    document.parties = detect_parties(pages)
+    document.date_signed = detect_date(pages)
+    for key, value in read_sidecar(Path(document.path)).items():
+        if key in ("title", "kind", "parties", "date_signed"):
+            setattr(document, key, str(value) if key == "date_signed" else value)
+    return document

@@ -1,0 +1,137 @@
+"""The one data model passed from stage to stage (see ../shared/design.md)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Line:
+    """One visual line of text on a page, after header/footer removal."""
+
+    text: str
+    page: int  # physical, 1-based
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float  # dominant font size
+    bold: bool = False
+    italic: bool = False
+    centred: bool = False
+    column: int = 0
+    #: superscript runs found in the line as (character offset in `text`, marker)
+    markers: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class Footnote:
+    """A footnote found at a page foot: its printed number and text (number included)."""
+
+    number: str
+    text: str
+    page: int
+
+
+@dataclass
+class Page:
+    """One physical page reduced to body lines and footnotes."""
+
+    number: int
+    width: float
+    height: float
+    lines: list[Line] = field(default_factory=list)
+    footnotes: list[Footnote] = field(default_factory=list)
+    ocr: bool = False
+
+
+@dataclass
+class Evidence:
+    """Why an analysis label was given: the label, the trigger phrase and where it sits."""
+
+    label: str
+    phrase: str
+    start: int = 0
+    end: int = 0
+
+
+@dataclass
+class Clause:
+    """One numbered paragraph of an article (or the whole body when unnumbered)."""
+
+    text: str
+    page: int
+    number: str = ""
+    strength: str = ""
+    strength_evidence: str = ""
+    exceptions: list[Evidence] = field(default_factory=list)
+    topics: list[Evidence] = field(default_factory=list)
+    entities: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Article:
+    """An article (or section / paragraph unit) with its body, pages and footnotes."""
+
+    doc_id: str
+    article_number: str
+    article_title: str
+    text: str
+    page_start: int
+    page_end: int
+    chapter_number: str = ""
+    chapter_title: str = ""
+    section: str = ""
+    footnotes: list[str] = field(default_factory=list)
+    clauses: list[Clause] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+
+    def bench_record(self) -> dict[str, Any]:
+        """The bench JSONL shape (see ../shared/bench/README.md)."""
+        return {
+            "doc": self.doc_id,
+            "chapter_number": self.chapter_number,
+            "chapter_title": self.chapter_title,
+            "article_number": self.article_number,
+            "article_title": self.article_title,
+            "text": self.text,
+            "page_start": self.page_start,
+            "page_end": self.page_end,
+            "footnotes": list(self.footnotes),
+            "topics": list(self.topics),
+        }
+
+
+@dataclass
+class Document:
+    """A whole agreement: metadata plus its articles."""
+
+    doc_id: str
+    path: str
+    sha256: str = ""
+    title: str = ""
+    kind: str = "other"  # FTA, MoU, JDI, protocol, other
+    parties: list[str] = field(default_factory=list)  # ISO-3166 alpha-3
+    date_signed: str = ""  # ISO date, may be empty
+    pages: int = 0
+    articles: list[Article] = field(default_factory=list)
+    ocr: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Hit:
+    """One search result: an article with its best clause, score and citation."""
+
+    doc_id: str
+    article_number: str
+    article_title: str
+    citation: str
+    score: float
+    snippet: str = ""
+    strength: str = ""
+    topics: list[str] = field(default_factory=list)
+    clause_id: int | None = None
+    page: int = 0

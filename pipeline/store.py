@@ -1,0 +1,252 @@
+"""The SQLite store: documents, articles, clauses, footnotes and an FTS5 table. The source of truth.
+
+Every document is written in one transaction: a changed file replaces its old version whole, and a
+crash mid-write leaves the previous version in place (SQLite's journal guarantees it).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .models import Article, Clause, Document, Evidence
+
+SCHEMA_VERSION = 1
+DB_NAME = "clausebank.sqlite"
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE documents (
+        doc_id TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        path TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL DEFAULT 'other',
+        parties TEXT NOT NULL DEFAULT '[]',
+        date_signed TEXT NOT NULL DEFAULT '',
+        pages INTEGER NOT NULL DEFAULT 0,
+        ocr INTEGER NOT NULL DEFAULT 0,
+        ingested_at TEXT NOT NULL
+    );
+    CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        chapter_number TEXT NOT NULL DEFAULT '',
+        chapter_title TEXT NOT NULL DEFAULT '',
+        section TEXT NOT NULL DEFAULT '',
+        article_number TEXT NOT NULL DEFAULT '',
+        article_title TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL,
+        page_start INTEGER NOT NULL,
+        page_end INTEGER NOT NULL,
+        topics TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX articles_doc ON articles(doc_id, seq);
+    CREATE TABLE clauses (
+        id INTEGER PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        doc_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        number TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL,
+        page INTEGER NOT NULL,
+        strength TEXT NOT NULL DEFAULT '',
+        strength_evidence TEXT NOT NULL DEFAULT '',
+        exceptions TEXT NOT NULL DEFAULT '[]',
+        topics TEXT NOT NULL DEFAULT '[]',
+        entities TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX clauses_article ON clauses(article_id);
+    CREATE INDEX clauses_doc ON clauses(doc_id);
+    CREATE TABLE footnotes (
+        id INTEGER PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX footnotes_article ON footnotes(article_id);
+    CREATE VIRTUAL TABLE articles_fts USING fts5(
+        article_title, chapter_title, text, content='articles', content_rowid='id',
+        tokenize='porter unicode61'
+    );
+    CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts(rowid, article_title, chapter_title, text)
+        VALUES (new.id, new.article_title, new.chapter_title, new.text);
+    END;
+    CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, article_title, chapter_title, text)
+        VALUES ('delete', old.id, old.article_title, old.chapter_title, old.text);
+    END;
+    """,
+}
+
+
+class StoreError(Exception):
+    """The store cannot be opened or is newer than this program."""
+
+
+class Store:
+    """SQLite store under a home folder (`<home>/clausebank.sqlite`)."""
+
+    def __init__(self, home: Path | str):
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.path = self.home / DB_NAME
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: schema version {version} is newer than this clausebank ({SCHEMA_VERSION})")
+        for v in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction() as db:
+                for statement in _statements(MIGRATIONS[v]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {v}")
+
+    # ---- documents
+
+    def document_sha(self, doc_id: str) -> str | None:
+        row = self.db.execute("SELECT sha256 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def upsert(self, document: Document) -> str:
+        """Store a document with its articles; returns 'new', 'changed' or 'unchanged'."""
+        old = self.document_sha(document.doc_id)
+        if old == document.sha256:
+            return "unchanged"
+        with self.transaction() as db:
+            db.execute("DELETE FROM documents WHERE doc_id = ?", (document.doc_id,))
+            db.execute(
+                "INSERT INTO documents (doc_id, sha256, path, title, kind, parties, date_signed, pages, ocr, ingested_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (document.doc_id, document.sha256, document.path, document.title, document.kind,
+                 json.dumps(document.parties), document.date_signed, document.pages, int(document.ocr),
+                 datetime.now(timezone.utc).isoformat(timespec="seconds")),
+            )
+            for seq, art in enumerate(document.articles):
+                self._insert_article(db, document.doc_id, seq, art)
+        return "new" if old is None else "changed"
+
+    @staticmethod
+    def _insert_article(db: sqlite3.Connection, doc_id: str, seq: int, art: Article) -> None:
+        cur = db.execute(
+            "INSERT INTO articles (doc_id, seq, chapter_number, chapter_title, section, article_number,"
+            " article_title, text, page_start, page_end, topics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc_id, seq, art.chapter_number, art.chapter_title, art.section, art.article_number,
+             art.article_title, art.text, art.page_start, art.page_end, json.dumps(art.topics)),
+        )
+        article_id = cur.lastrowid
+        db.executemany(
+            "INSERT INTO clauses (article_id, doc_id, seq, number, text, page, strength, strength_evidence,"
+            " exceptions, topics, entities) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(article_id, doc_id, k, c.number, c.text, c.page, c.strength, c.strength_evidence,
+              _ev(c.exceptions), _ev(c.topics), _ev(c.entities)) for k, c in enumerate(art.clauses)],
+        )
+        db.executemany(
+            "INSERT INTO footnotes (article_id, seq, text) VALUES (?, ?, ?)",
+            [(article_id, k, t) for k, t in enumerate(art.footnotes)],
+        )
+
+    def delete(self, doc_id: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
+
+    def documents(self) -> list[Document]:
+        rows = self.db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
+        return [_document(r) for r in rows]
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self.db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        doc = _document(row)
+        doc.articles = list(self.articles(doc_id))
+        return doc
+
+    def articles(self, doc_id: str | None = None) -> Iterator[Article]:
+        """Articles in document order, with clauses and footnotes."""
+        where, args = ("WHERE doc_id = ?", (doc_id,)) if doc_id else ("", ())
+        rows = self.db.execute(f"SELECT * FROM articles {where} ORDER BY doc_id, seq", args).fetchall()
+        ids = [r["id"] for r in rows]
+        clauses: dict[int, list[Clause]] = {}
+        notes: dict[int, list[str]] = {}
+        for chunk in _chunks(ids, 900):
+            marks = ",".join("?" * len(chunk))
+            for c in self.db.execute(f"SELECT * FROM clauses WHERE article_id IN ({marks}) ORDER BY seq", chunk):
+                clauses.setdefault(c["article_id"], []).append(Clause(
+                    text=c["text"], page=c["page"], number=c["number"], strength=c["strength"],
+                    strength_evidence=c["strength_evidence"], exceptions=_unev(c["exceptions"]),
+                    topics=_unev(c["topics"]), entities=_unev(c["entities"])))
+            for f in self.db.execute(f"SELECT * FROM footnotes WHERE article_id IN ({marks}) ORDER BY seq", chunk):
+                notes.setdefault(f["article_id"], []).append(f["text"])
+        for r in rows:
+            yield Article(
+                doc_id=r["doc_id"], article_number=r["article_number"], article_title=r["article_title"],
+                text=r["text"], page_start=r["page_start"], page_end=r["page_end"],
+                chapter_number=r["chapter_number"], chapter_title=r["chapter_title"], section=r["section"],
+                footnotes=notes.get(r["id"], []), clauses=clauses.get(r["id"], []), topics=json.loads(r["topics"]),
+            )
+
+    def counts(self) -> dict[str, int]:
+        return {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("documents", "articles", "clauses", "footnotes")}
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    out, buf = [], ""
+    for line in script.strip().splitlines():
+        buf += line + "\n"
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return out
+
+
+def _chunks(items: list, n: int) -> Iterator[list]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def _ev(items: list[Evidence]) -> str:
+    return json.dumps([[e.label, e.phrase, e.start, e.end] for e in items])
+
+
+def _unev(raw: str) -> list[Evidence]:
+    return [Evidence(*x) for x in json.loads(raw)]
+
+
+def _document(r: sqlite3.Row) -> Document:
+    return Document(doc_id=r["doc_id"], path=r["path"], sha256=r["sha256"], title=r["title"], kind=r["kind"],
+                    parties=json.loads(r["parties"]), date_signed=r["date_signed"], pages=r["pages"],
+                    ocr=bool(r["ocr"]))
