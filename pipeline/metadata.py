@@ -38,7 +38,7 @@ DATE_RE = re.compile(
     r"\b(\d{4}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?[A-Z][a-z]+,?\s+\d{4}|"
     r"[A-Z][a-z]+\s+\d{1,2},?\s+\d{4})\b"
 )
-SIGNED_RE = re.compile(r"(signed|done|concluded)\b[^.]{0,80}?", re.IGNORECASE)
+SIGNED_RE = re.compile(r"\b(Signed|SIGNED|Done|DONE|Concluded|signed on|signed at|signed in)\b")
 
 
 @lru_cache(maxsize=1)
@@ -117,16 +117,17 @@ def detect_title(pages: list[Page]) -> str:
 
 
 def detect_date(pages: list[Page]) -> str:
-    """The signature date: `Signed on …` / `Done at … on …` near the start or the end, else the cover's first date."""
-    candidates = _front_text(pages, 2) + "\n" + "\n".join(ln.text for p in pages[-2:] for ln in p.lines)
-    text = re.sub(r"\s+", " ", candidates)
-    for m in SIGNED_RE.finditer(text):
-        window = text[m.start(): m.start() + 200]
-        d = DATE_RE.search(window)
-        if d and (parsed := _parse_date(d.group(1))):
-            return parsed
-    cover = re.sub(r"\s+", " ", "\n".join(ln.text for ln in pages[0].lines)) if pages else ""
-    d = DATE_RE.search(cover)
+    """The signature date: the closing `Done at … on …` / `Signed at …`, else a `Signed on` on the cover,
+    else the cover's first date. A lower-case `done on` (a convention cited in the text) does not count."""
+    def flat(ps: list[Page]) -> str:
+        return re.sub(r"\s+", " ", "\n".join(ln.text for p in ps for ln in p.lines))
+
+    for text in (flat(pages[-3:]), flat(pages[:2])):
+        for m in SIGNED_RE.finditer(text):
+            d = DATE_RE.search(text, m.end(), m.end() + 160)
+            if d and (parsed := _parse_date(d.group(1))):
+                return parsed
+    d = DATE_RE.search(flat(pages[:1]))
     return _parse_date(d.group(1)) if d else ""
 
 

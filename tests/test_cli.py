@@ -1,0 +1,107 @@
+"""pipeline/cli.py and pipeline/ingest.py end to end on real files, good and bad."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.store import Store
+from tests import pdfs
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def mixed_folder(tmp_path, corpus_dir):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for stem in ("india_korea_digital_fta", "india_uae_ict_mou"):
+        shutil.copy(corpus_dir / f"{stem}.pdf", folder)
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "notes.pdf").write_text("these are meeting notes, not a PDF")
+    good = (corpus_dir / "india_japan_it_mobility_moc.pdf").read_bytes()
+    (folder / "truncated.pdf").write_bytes(good[: len(good) // 3])
+    pdfs.simple_treaty(folder / "locked.pdf", [[("body", "Secret.")]], encrypt="pw")
+    pdfs.many_pages(folder / "huge.pdf", 2000)
+    return folder
+
+
+def _run(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_ingest_mixed_folder(tmp_path, mixed_folder):
+    home = tmp_path / "home"
+    result = _run("--home", str(home), "ingest", "--workers", "2", "--no-ocr", str(mixed_folder))
+    assert result.exit_code == 1, result.output
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    reasons = {"empty.pdf": "empty file", "notes.pdf": "not a PDF", "truncated.pdf": "corrupt",
+               "locked.pdf": "password-protected", "huge.pdf": "exceeds the limit"}
+    for name, reason in reasons.items():
+        assert any(name in ln and reason in ln for ln in errors), (name, errors)
+    assert "2 new" in result.stderr and "5 failed" in result.stderr
+    with Store(home) as store:
+        assert {d.doc_id for d in store.documents()} == {"india_korea_digital_fta", "india_uae_ict_mou"}
+
+
+def test_reingest_is_noop_and_bad_file_changes_nothing(tmp_path, corpus_dir):
+    home = tmp_path / "home"
+    src = tmp_path / "agr.pdf"
+    shutil.copy(corpus_dir / "india_uae_ict_mou.pdf", src)
+    assert _run("--home", str(home), "ingest", str(src)).exit_code == 0
+    before = Store(home).counts()
+    again = _run("--home", str(home), "ingest", str(src))
+    assert again.exit_code == 0 and "1 unchanged" in again.stderr
+    src.write_bytes(src.read_bytes()[:500])  # the same document, now broken
+    broken = _run("--home", str(home), "ingest", str(src))
+    assert broken.exit_code == 1 and "agr.pdf" in broken.stderr
+    with Store(home) as store:
+        assert store.counts() == before
+        assert store.document("agr").articles
+
+
+def test_changed_file_replaces_old_version(tmp_path, corpus_dir):
+    home = tmp_path / "home"
+    src = tmp_path / "agr.pdf"
+    shutil.copy(corpus_dir / "india_uae_ict_mou.pdf", src)
+    _run("--home", str(home), "ingest", str(src))
+    shutil.copy(corpus_dir / "india_japan_it_mobility_moc.pdf", src)
+    result = _run("--home", str(home), "ingest", str(src))
+    assert "1 changed" in result.stderr
+    with Store(home) as store:
+        doc = store.document("agr")
+        assert store.counts()["documents"] == 1
+        assert doc.parties == ["IND", "JPN"] or set(doc.parties) == {"IND", "JPN"}
+
+
+def test_articles_jsonl_is_clean_stdout(tmp_path, corpus_dir):
+    home = tmp_path / "home"
+    _run("--home", str(home), "ingest", str(corpus_dir / "india_korea_digital_fta.pdf"))
+    result = _run("--home", str(home), "articles", "--jsonl")
+    assert result.exit_code == 0
+    records = [json.loads(ln) for ln in result.stdout.splitlines()]
+    numbered = [r for r in records if r["article_number"]]
+    assert len(numbered) >= 30
+    assert set(records[0]) >= {"doc", "chapter_number", "chapter_title", "article_number", "article_title",
+                               "text", "page_start", "page_end", "footnotes", "topics"}
+    assert any(r["footnotes"] for r in records)
+
+
+def test_show_article_with_citation(tmp_path, corpus_dir):
+    home = tmp_path / "home"
+    _run("--home", str(home), "ingest", str(corpus_dir / "india_korea_digital_fta.pdf"))
+    result = _run("--home", str(home), "show", "india_korea_digital_fta", "12.2")
+    assert result.exit_code == 0, result.output
+    assert "Art. 12.2, p." in result.stdout
+    missing = _run("--home", str(home), "show", "no_such_doc")
+    assert missing.exit_code == 2 and "no document 'no_such_doc'" in missing.stderr
+
+
+def test_help_teaches():
+    result = _run("--help")
+    assert result.exit_code == 0
+    for cmd in ("ingest", "articles", "show"):
+        assert cmd in result.stdout

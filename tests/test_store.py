@@ -1,0 +1,63 @@
+"""pipeline/store.py: schema, idempotent upserts, replacement in one transaction."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from pipeline.models import Article, Clause, Document
+from pipeline.store import SCHEMA_VERSION, Store, StoreError
+
+
+def _doc(sha: str, n: int = 2, doc_id: str = "agr") -> Document:
+    arts = [Article(doc_id=doc_id, article_number=f"Article {i}", article_title=f"Title {i}",
+                    text=f"Each Party shall protect personal data {i}.", page_start=i, page_end=i,
+                    footnotes=[f"{i} A note."], clauses=[Clause(text=f"Clause {i}", page=i, number="1")])
+            for i in range(1, n + 1)]
+    return Document(doc_id=doc_id, path=f"/x/{doc_id}.pdf", sha256=sha, title="An Agreement", kind="FTA",
+                    parties=["IND", "KOR"], date_signed="2020-01-02", pages=n, articles=arts)
+
+
+def test_upsert_new_unchanged_changed(tmp_path):
+    with Store(tmp_path) as store:
+        assert store.upsert(_doc("a")) == "new"
+        assert store.upsert(_doc("a")) == "unchanged"
+        assert store.upsert(_doc("b", n=3)) == "changed"
+        assert store.counts() == {"documents": 1, "articles": 3, "clauses": 3, "footnotes": 3}
+        doc = store.document("agr")
+        assert doc.parties == ["IND", "KOR"] and doc.articles[2].footnotes == ["3 A note."]
+        assert doc.articles[0].clauses[0].text == "Clause 1"
+
+
+def test_fts_follows_replacements(tmp_path):
+    with Store(tmp_path) as store:
+        store.upsert(_doc("a"))
+        store.upsert(_doc("b", n=1))
+        rows = store.db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'personal'").fetchall()
+        assert len(rows) == 1
+
+
+def test_failed_write_leaves_previous_version(tmp_path):
+    with Store(tmp_path) as store:
+        store.upsert(_doc("a"))
+        bad = _doc("b", n=3)
+        bad.articles[2].text = None  # NOT NULL violation half-way through the write
+        with pytest.raises(sqlite3.IntegrityError):
+            store.upsert(bad)
+        assert store.document_sha("agr") == "a"
+        assert store.counts()["articles"] == 2
+
+
+def test_schema_version_and_newer_store_refused(tmp_path):
+    with Store(tmp_path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        store.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer"):
+        Store(tmp_path)
+
+
+def test_delete_cascades(tmp_path):
+    with Store(tmp_path) as store:
+        store.upsert(_doc("a"))
+        assert store.delete("agr")
+        assert store.counts() == {"documents": 0, "articles": 0, "clauses": 0, "footnotes": 0}
