@@ -138,8 +138,19 @@ def show(
         console.print(f"[bold]{a.article_number}: {a.article_title}[/]  ({citation(document.title, a)})")
         if a.chapter_title:
             console.print(f"[dim]{a.chapter_number} {a.chapter_title}[/]")
+        if a.topics:
+            console.print(f"topics: {', '.join(a.topics)}")
         for c in a.clauses:
             console.print(c.text, highlight=False)
+            notes = [f"strength: [bold]{c.strength or 'none'}[/]" + (f" ({c.strength_evidence!r})" if c.strength_evidence else "")]
+            if c.topics:
+                notes.append("topics: " + ", ".join(f"{e.label} ({e.phrase!r})" for e in c.topics))
+            if c.exceptions:
+                notes.append("exceptions: " + ", ".join(f"{e.label} ({e.phrase!r})" for e in c.exceptions))
+            ents = [e.phrase if e.label != "COUNTRY" else e.phrase for e in c.entities]
+            if ents:
+                notes.append("names: " + ", ".join(dict.fromkeys(ents)))
+            console.print("  [dim]" + " · ".join(notes) + "[/]", highlight=False)
         for note in a.footnotes:
             console.print(f"[dim]footnote: {note}[/]", highlight=False)
 

@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .analyse import analyse
 from .extract import DEFAULT_MAX_PAGES, ExtractionError, extract_pages
 from .metadata import detect_metadata
 from .models import Document
@@ -55,14 +56,15 @@ def file_sha256(path: Path) -> str:
 
 def parse_pdf(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAULT_MAX_PAGES,
               sha256: str | None = None) -> Document:
-    """One PDF → a Document with metadata and articles (raises ExtractionError with the reason)."""
+    """One PDF → an analysed Document with metadata and articles (raises ExtractionError with the reason)."""
     path = Path(path)
     pages = extract_pages(path, ocr=ocr, max_pages=max_pages)
     doc = build_document(path, pages, sha256=sha256 or file_sha256(path))
     try:
-        return detect_metadata(doc, pages)
+        detect_metadata(doc, pages)
     except ValueError as exc:  # a malformed sidecar
         raise ExtractionError(str(exc)) from exc
+    return analyse(doc)
 
 
 def _parse_job(path: str, sha: str, ocr: bool, max_pages: int) -> Document:

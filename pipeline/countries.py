@@ -1,0 +1,72 @@
+"""Country names and codes → ISO-3166 alpha-3, from pycountry plus everyday variants."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pycountry
+
+# Everyday names that ISO-3166 spells otherwise; the rest comes from pycountry.
+EXTRA_NAMES = {
+    "korea": "KOR", "south korea": "KOR", "republic of korea": "KOR", "viet nam": "VNM", "vietnam": "VNM",
+    "lao pdr": "LAO", "laos": "LAO", "russia": "RUS", "iran": "IRN", "syria": "SYR", "bolivia": "BOL",
+    "venezuela": "VEN", "tanzania": "TZA", "moldova": "MDA", "brunei": "BRN", "taiwan": "TWN",
+    "hong kong, china": "HKG", "hong kong": "HKG", "macao": "MAC", "czech republic": "CZE", "turkey": "TUR",
+    "united states of america": "USA", "united states": "USA", "united kingdom": "GBR", "uae": "ARE",
+    "great britain": "GBR", "swiss confederation": "CHE", "the netherlands": "NLD", "burma": "MMR",
+}
+
+
+@lru_cache(maxsize=1)
+def country_name_map() -> dict[str, str]:
+    """Lower-case country name → ISO-3, from pycountry (plus everyday variants)."""
+    names: dict[str, str] = {}
+    for c in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            v = getattr(c, attr, None)
+            if v:
+                names[v.lower()] = c.alpha_3
+                if ", " in v:  # "Korea, Republic of" → "Republic of Korea"
+                    head, tail = v.split(", ", 1)
+                    names[f"{tail} {head}".lower()] = c.alpha_3
+    names.update(EXTRA_NAMES)
+    return names
+
+
+@lru_cache(maxsize=1)
+def country_names() -> list[tuple[re.Pattern, str]]:
+    """Country-name patterns, longest first."""
+    items = sorted(country_name_map().items(), key=lambda kv: -len(kv[0]))
+    return [(re.compile(r"\b" + re.escape(n) + r"\b", re.IGNORECASE), code) for n, code in items]
+
+
+def find_countries(text: str) -> list[str]:
+    """ISO-3 codes of the countries named in `text`, in order of first mention."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, code in country_names():
+        for m in pattern.finditer(text):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            found.append((m.start(), code))
+    out: list[str] = []
+    for _, code in sorted(found):
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def iso3(value: str) -> str | None:
+    """A country name or code → ISO-3, or None."""
+    v = value.strip()
+    if re.fullmatch(r"[A-Za-z]{3}", v):
+        c = pycountry.countries.get(alpha_3=v.upper())
+        if c:
+            return c.alpha_3
+    if re.fullmatch(r"[A-Za-z]{2}", v):
+        c = pycountry.countries.get(alpha_2=v.upper())
+        if c:
+            return c.alpha_3
+    codes = find_countries(v)
+    return codes[0] if len(codes) == 1 else None
