@@ -18,7 +18,7 @@ from .models import Article, Clause, Document, Evidence
 
 PATTERNS = Path(__file__).with_name("patterns") / "analysis.toml"
 MISSION_TOPICS = ("data_flows", "data_localisation", "privacy", "it_mobility")
-STRENGTH_ORDER = ("non_binding_status", "best_endeavour", "binding", "non_binding", "hortatory")
+STRENGTH_CLASSES = ("non_binding_status", "best_endeavour", "binding", "non_binding", "hortatory")
 DATE_RE = re.compile(
     r"\b(\d{1,2}\s+(January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{4}|"
     r"(January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2},\s+\d{4})\b")
@@ -40,8 +40,11 @@ class Analyser:
             if spec.get("patterns"):
                 self.topic_patterns.add(name, spec["patterns"])
         self.strength = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        for name in STRENGTH_ORDER:
+        for name in STRENGTH_CLASSES + ("qualifiers",):
             self.strength.add(name, list(self.nlp.tokenizer.pipe(cfg["strength"][name])))
+        self.strength_patterns = Matcher(self.nlp.vocab)
+        self.strength_patterns.add("best_endeavour", cfg["strength"]["best_endeavour_patterns"])
+        self.strength_order = cfg["strength"]["order"]
         self.exceptions = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for name, phrases in cfg["exceptions"].items():
             self.exceptions.add(name, list(self.nlp.tokenizer.pipe(phrases)))
@@ -101,18 +104,22 @@ class Analyser:
         return out
 
     def _strength(self, doc) -> tuple[str, str]:
-        hits: dict[str, list] = {}
-        for match_id, start, end in self.strength(doc):
-            hits.setdefault(self.nlp.vocab.strings[match_id], []).append((start, end))
-        endeavour_spans = hits.get("best_endeavour", [])
-        for name in STRENGTH_ORDER:
-            spans = hits.get(name, [])
-            if name == "binding":  # `shall` inside `shall endeavour` is not a binding `shall`
-                spans = [s for s in spans if not any(a <= s[0] < b for a, b in endeavour_spans)]
-            if spans:
-                start, end = min(spans)
-                label = "non_binding" if name == "non_binding_status" else name
-                return label, doc[start:end].text
+        """Obligation strength and its trigger phrase (see the rules in patterns/analysis.toml)."""
+        matches = [(self.nlp.vocab.strings[m], a, b) for m, a, b in self.strength(doc)]
+        matches += [(self.nlp.vocab.strings[m], a, b) for m, a, b in self.strength_patterns(doc)]
+        qualifiers = [(a, b) for name, a, b in matches if name == "qualifiers"]
+        triggers = sorted((m for m in matches if m[0] != "qualifiers"), key=lambda m: (m[1], -(m[2] - m[1])))
+        governing: list[tuple[str, int, int]] = []
+        for name, a, b in triggers:  # the earliest, then longest, trigger governs an overlap
+            if governing and a < governing[-1][2]:
+                continue
+            if name == "binding" and any(b - 1 <= qa <= b + 1 or a - 4 <= qb <= a for qa, qb in qualifiers):
+                name = "best_endeavour"
+            governing.append((name, a, b))
+        for wanted in self.strength_order:
+            for name, a, b in governing:
+                if name == wanted:
+                    return ("non_binding" if name == "non_binding_status" else name), doc[a:b].text
         return "", ""
 
     # ---- articles and documents
