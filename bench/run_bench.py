@@ -6,7 +6,9 @@
    plain pdfplumber `page.extract_text()` versus clausebank's structured extraction
    (extract + segment + metadata); pages/s and peak memory of each.
 2. Quality: every PDF in bench/tota and bench/mou ingested into a fresh store, the articles dumped
-   as JSONL, then `score.py extraction`; bench/real ingested and `score.py spot`.
+   as JSONL, then `score.py extraction` and `score.py topics`; bench/real ingested and `score.py spot`.
+3. Analysis throughput (clauses/s) over the stored clauses, and obligation-strength accuracy on
+   tests/data/strength_labelled.jsonl.
 The ground truth is only read by score.py. Results go to OUT/extraction.json.
 """
 from __future__ import annotations
@@ -100,6 +102,9 @@ def main() -> int:
         ext, ext_out = score(a.bench, "extraction", "--gt", str(gt), "--pred", str(articles))
         results["ingest"] = {"docs": len(tota) + len(mou), "seconds": round(elapsed, 1), **log}
         results["extraction"] = ext
+        results["topics"], _ = score(a.bench, "topics", "--gt", str(gt), "--pred", str(articles))
+        results["analysis_throughput"] = _run_json([sys.executable, "-m", "bench.analysis_speed",
+                                                    str(tmp / "home"), "--workers", str(a.workers)])
         results["extraction_weakest"] = [ln for ln in ext_out.splitlines() if ln.startswith("weakest")]
         if real:
             elapsed, log = ingest(tmp / "real", real, a.workers)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +46,8 @@ class Analyser:
         self.strength_patterns = Matcher(self.nlp.vocab)
         self.strength_patterns.add("best_endeavour", cfg["strength"]["best_endeavour_patterns"])
         self.strength_order = cfg["strength"]["order"]
+        self.min_mentions = cfg["article_topics"]["min_mentions"]
+        self.min_mentions_mou = cfg["article_topics"]["min_mentions_mou"]
         self.exceptions = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for name, phrases in cfg["exceptions"].items():
             self.exceptions.add(name, list(self.nlp.tokenizer.pipe(phrases)))
@@ -128,12 +131,17 @@ class Analyser:
         if not art.clauses:
             art.clauses = [Clause(text=art.text, page=art.page_start)]
         texts = [c.text for c in art.clauses]
+        mentions: Counter[str] = Counter()
         for clause, doc in zip(art.clauses, self.nlp.pipe(texts, batch_size=256)):
             self.analyse_clause(clause, doc)
+            mentions.update(self.nlp.vocab.strings[m] for m, _, _ in self.topics(doc))
+            mentions.update(self.nlp.vocab.strings[m] for m, _, _ in self.topic_patterns(doc))
         topics = {e.label for e in self.title_topics(art.article_title)}
         topics |= {n for n, rx in self.topic_chapter_re.items() if art.chapter_title and rx.search(art.chapter_title)}
-        for clause in art.clauses:
-            topics |= {e.label for e in clause.topics}
+        # A passing mention (a definition, an exceptions list) does not make an article about a topic;
+        # MoU / JDI articles are short lists of cooperation areas, where one mention is the subject.
+        need = self.min_mentions_mou if kind in ("MoU", "JDI") else self.min_mentions
+        topics |= {t for t, n in mentions.items() if n >= need}
         art.topics = sorted(topics)
         return art
 

@@ -27,13 +27,15 @@ _NUM = (
     r"|[A-Z](?![A-Za-z]))"
 )
 ARTICLE_RE = re.compile(
-    r"^(?P<kw>article|art\.|section|paragraph|clause|rule)(?P<kwp>[:.]?)\s*(?<=[\s:.])(?P<num>" + _NUM + r")\.?(?P<rest>(?:\s|[:.\-–—]).*|)$",
+    r"^(?P<kw>article|art\.|section|paragraph|clause|rule)(?P<kwp>\s?[:.\-–]?)\s*(?<=[\s:.\-–])(?P<num>" + _NUM + r")\.?(?P<rest>(?:\s|[:.\-–—]).*|)$",
     re.IGNORECASE,
 )
 CHAPTER_RE = re.compile(
     r"^(?P<kw>chapter|part|annex|appendix|schedule)\s+(?P<num>" + _NUM + r")\.?(?P<rest>(?:\s|[:.\-–—]).*|)$",
     re.IGNORECASE,
 )
+# keyword-less headings (`IV` / `3 Title`), used only in documents with no `Article N` headings
+BARE_NUMBER_RE = re.compile(r"^(?P<kw>)(?P<kwp>)(?P<num>[IVXLC]+|[0-9]{1,3})\.?(?P<rest>\s+[A-Z].*|)$")
 SEPARATOR_RE = re.compile(r"^[\s:.\-–—]+")
 # the closing formula and signature block are not part of the last article
 CLOSING_RE = re.compile(r"^(IN WITNESS WHEREOF|In witness whereof|DONE (at|in)|Done (at|in)|SIGNED (at|in)|Signed (at|in))\b")
@@ -54,7 +56,7 @@ def number_label(keyword: str, number: str, punct: str = "") -> str:
     """`ARTICLE 7.38` → `Article 7.38`; printed punctuation after the keyword is kept (`Article: 8.4`)."""
     kw = keyword.rstrip(".").lower()
     kw = {"art": "article"}.get(kw, kw)
-    return f"{kw.capitalize()}{punct} {number.strip()}"
+    return f"{kw.capitalize()}{punct.rstrip()} {number.strip()}"
 
 
 def chapter_label(keyword: str, number: str) -> str:
@@ -79,6 +81,9 @@ class _Segmenter:
         self.full_width = widths[int(len(widths) * 0.9)] if widths else 500.0
         self.bold_headings = sum(1 for ln in self.lines if ln.bold and ARTICLE_RE.match(ln.text)) >= 2
         self.article_keyword = self._article_keyword()
+        # documents whose articles carry no keyword (`I`, `II` ... or `1 Title`), set in bold
+        self.bare_numbers = self.bold_headings is False and sum(
+            1 for ln in self.lines if ln.bold and BARE_NUMBER_RE.match(ln.text.strip())) >= 2
 
     # ---- classification of single lines
 
@@ -163,7 +168,7 @@ class _Segmenter:
             ln = self.lines[i]
             text = ln.text.strip()
             cm = CHAPTER_RE.match(text)
-            am = ARTICLE_RE.match(text)
+            am = ARTICLE_RE.match(text) or (self.bare_numbers and ln.bold and BARE_NUMBER_RE.match(text)) or None
             if cm and self._is_heading_line(ln, cm) and not (
                     cm.group("kw").lower() == "part" and self._has_chapters()):
                 rest = SEPARATOR_RE.sub("", cm.group("rest")).strip()
@@ -176,7 +181,7 @@ class _Segmenter:
                 self._note_markers(markers, ln, len(articles))
                 continue
             if am and self._is_heading_line(ln, am):
-                kw = am.group("kw").lower().rstrip(".")
+                kw = am.group("kw").lower().rstrip(".") or self.article_keyword
                 kw = "article" if kw == "art" else kw
                 rest = SEPARATOR_RE.sub("", am.group("rest")).strip()
                 titles, j = self._collect_titles(i, ln, rest)
@@ -187,8 +192,9 @@ class _Segmenter:
                     i = j
                     continue
                 close()
+                label = number_label(kw, am.group("num"), am.group("kwp")) if am.group("kw") else am.group("num")
                 current = Article(
-                    doc_id=self.doc_id, article_number=number_label(kw, am.group("num"), am.group("kwp")),
+                    doc_id=self.doc_id, article_number=label,
                     article_title=" ".join(titles), text="", page_start=ln.page, page_end=ln.page,
                     chapter_number=chapter_number, chapter_title=chapter_title, section=section,
                 )

@@ -66,13 +66,21 @@ def test_entities_laws_countries_dates(an):
     assert [e.phrase for e in c.entities if e.label == "DATE"] == ["5 March 2018"]
 
 
-def test_article_topics_union_and_chapter_context(an):
-    art = Article(doc_id="d", article_number="Article 9.4", article_title="Working Group", text="x", page_start=1,
-                  page_end=1, chapter_title="Temporary Entry of Business Persons",
-                  clauses=[Clause(text="The Parties shall establish a working group.", page=1),
-                           Clause(text="It shall review personal data rules.", page=1)])
-    an.analyse_article(art)
-    assert art.topics == ["it_mobility", "privacy"]
+def _article(chapter: str, *texts: str) -> Article:
+    return Article(doc_id="d", article_number="Article 9.4", article_title="Working Group", text=" ".join(texts),
+                   page_start=1, page_end=1, chapter_title=chapter, clauses=[Clause(text=t, page=1) for t in texts])
+
+
+def test_article_topics_chapter_context_and_mentions(an):
+    treaty = an.analyse_article(_article("Temporary Entry of Business Persons",
+                                         "The Parties shall establish a working group.",
+                                         "It shall review personal data rules."), "FTA")
+    assert treaty.topics == ["it_mobility"]  # one passing mention of personal data is not the subject
+    assert treaty.clauses[1].topics[0].label == "privacy"  # but the clause keeps its evidence
+    mou = an.analyse_article(_article("", "The Participants will exchange views on personal data protection."), "MoU")
+    assert mou.topics == ["privacy"]
+    dense = " ".join(["Each Party shall protect personal data."] * 5)
+    assert "privacy" in an.analyse_article(_article("", dense), "FTA").topics
 
 
 def test_title_topics_respect_exclusions(an):
