@@ -136,6 +136,7 @@ class Analyser:
             self.analyse_clause(clause, doc)
             mentions.update(self.nlp.vocab.strings[m] for m, _, _ in self.topics(doc))
             mentions.update(self.nlp.vocab.strings[m] for m, _, _ in self.topic_patterns(doc))
+        self._link_footnote_exceptions(art)
         topics = {e.label for e in self.title_topics(art.article_title)}
         topics |= {n for n, rx in self.topic_chapter_re.items() if art.chapter_title and rx.search(art.chapter_title)}
         # A passing mention (a definition, an exceptions list) does not make an article about a topic;
@@ -144,6 +145,18 @@ class Analyser:
         topics |= {t for t, n in mentions.items() if n >= need}
         art.topics = sorted(topics)
         return art
+
+    def _link_footnote_exceptions(self, art: Article) -> None:
+        """Carve-outs in footnotes (`X shall not be obliged to apply this paragraph ...`) qualify the
+        clause whose marker cites the footnote (the first clause when no marker was found)."""
+        for note in art.footnotes:
+            found = self._spans(self.exceptions, self.nlp.make_doc(note))
+            if not found:
+                continue
+            number = note.split(maxsplit=1)[0] if note[:1].isdigit() else ""
+            target = next((c for c in art.clauses if number and number in c.footnote_refs), art.clauses[0])
+            for ev in found:
+                target.exceptions.append(Evidence(ev.label, f"footnote {number}: {ev.phrase}".strip(), 0, 0))
 
     def analyse_document(self, document: Document) -> Document:
         for art in document.articles:

@@ -62,6 +62,7 @@ class Clause:
     text: str
     page: int
     number: str = ""
+    footnote_refs: list[str] = field(default_factory=list)  # footnote markers cited in this clause
     strength: str = ""
     strength_evidence: str = ""
     exceptions: list[Evidence] = field(default_factory=list)

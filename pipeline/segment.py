@@ -292,22 +292,20 @@ class _Segmenter:
 
 def split_clauses(body: list[Line]) -> list[Clause]:
     """Numbered paragraphs (`1.`, `2.` ... in sequence at a line start) become clauses."""
-    clauses: list[Clause] = []
-    current: list[Line] = []
-    number = ""
+    groups: list[tuple[str, list[Line]]] = []
     expected = 1
     for ln in body:
         m = PARAGRAPH_NUMBER_RE.match(ln.text)
         if m and int(m.group(1)) == expected:
-            if current:
-                clauses.append(Clause(text=join_lines([x.text for x in current]), page=current[0].page, number=number))
-            current, number = [ln], m.group(1)
+            groups.append((m.group(1), [ln]))
             expected += 1
+        elif groups:
+            groups[-1][1].append(ln)
         else:
-            current.append(ln)
-    if current:
-        clauses.append(Clause(text=join_lines([x.text for x in current]), page=current[0].page, number=number))
-    return clauses
+            groups.append(("", [ln]))
+    return [Clause(text=join_lines([x.text for x in lines]), page=lines[0].page, number=number,
+                   footnote_refs=[mk for x in lines for _, mk in x.markers])
+            for number, lines in groups]
 
 
 def segment_document(doc_id: str, pages: list[Page]) -> list[Article]:

@@ -100,3 +100,15 @@ def test_labelled_strength_accuracy(an):
     accuracy = sum(right.values()) / len(rows)
     per_class = {k: round(right[k] / total[k], 3) for k in total}
     assert accuracy >= 0.95, per_class
+
+
+def test_footnote_carve_out_linked_to_citing_clause(an):
+    art = Article(doc_id="d", article_number="Article 3", article_title="Transfer of Information", text="x",
+                  page_start=1, page_end=1, footnotes=["7 Ruritania shall not be obliged to apply paragraph 2 for a "
+                                                       "period of five years after entry into force."],
+                  clauses=[Clause(text="1. Scope text.", page=1, number="1"),
+                           Clause(text="2. Each Party shall allow transfers.", page=1, number="2", footnote_refs=["7"])])
+    an.analyse_article(art, "FTA")
+    assert not any(e.phrase.startswith("footnote") for e in art.clauses[0].exceptions)
+    linked = [e for e in art.clauses[1].exceptions if e.phrase.startswith("footnote 7")]
+    assert {e.label for e in linked} >= {"party_delay"}
