@@ -24,6 +24,8 @@ from rich.table import Table  # noqa: E402
 
 from .extract import DEFAULT_MAX_PAGES  # noqa: E402
 from .ingest import discover_pdfs, ingest_paths  # noqa: E402
+from .index import IndexOutOfDate, sync_index  # noqa: E402
+from .search import FilterError, Filters, Searcher, citation  # noqa: E402
 from .store import Store, StoreError  # noqa: E402
 
 app = typer.Typer(
@@ -58,6 +60,7 @@ def ingest(
     workers: Annotated[Optional[int], typer.Option(help="Parser processes (default: one per core).")] = None,
     ocr: Annotated[bool, typer.Option(help="OCR scanned PDFs with Tesseract when installed.")] = True,
     max_pages: Annotated[int, typer.Option(help="Refuse PDFs longer than this.")] = DEFAULT_MAX_PAGES,
+    index: Annotated[bool, typer.Option(help="Update the search index (embeddings) after storing.")] = True,
 ) -> None:
     """Extract, segment and store PDFs. Unchanged files (same sha256) are skipped.
 
@@ -79,6 +82,9 @@ def ingest(
 
         report = ingest_paths(store, files, workers=workers, ocr=ocr, max_pages=max_pages, on_progress=tick)
         counts = store.counts()
+    if index:
+        with _store() as store:
+            _sync(store)
     err.print(f"ingested {len(report.new)} new, {len(report.changed)} changed, {len(report.unchanged)} unchanged, "
               f"{len(report.failed)} failed; {report.articles} articles, {report.clauses} clauses parsed. "
               f"Store: {counts['documents']} documents, {counts['articles']} articles "
@@ -86,6 +92,71 @@ def ingest(
     for path, reason in report.failed:
         err.print(f"  failed: {path}: {reason}")
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _sync(store: Store) -> None:
+    from .embed import Embedder
+
+    with err.status("updating the search index (embedding new articles)…"):
+        embedder = Embedder(store.home)
+        done = sync_index(store, embedder)
+    err.print(f"search index: {done['articles']} articles, {done['body_added']} embedded, "
+              f"{done['body_removed']} removed")
+
+
+@app.command()
+def search(
+    text: Annotated[Optional[str], typer.Argument(help="What you are looking for, in plain words.")] = None,
+    topic: Annotated[Optional[str], typer.Option(help="data_flows, data_localisation, privacy, it_mobility, ...")] = None,
+    party: Annotated[Optional[str], typer.Option(help="Partner country: ISO-3 code (KOR) or name.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="FTA, MoU, JDI, protocol.")] = None,
+    year_from: Annotated[Optional[int], typer.Option("--from", help="Signed in or after this year.")] = None,
+    year_to: Annotated[Optional[int], typer.Option("--to", help="Signed in or before this year.")] = None,
+    strength: Annotated[Optional[str], typer.Option(help="binding, best_endeavour, hortatory, non_binding.")] = None,
+    doc: Annotated[Optional[str], typer.Option(help="Only this document.")] = None,
+    top: Annotated[int, typer.Option(help="How many articles to return.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Hits as a JSON list on stdout.")] = False,
+    queries: Annotated[Optional[Path], typer.Option(help="Batch: a JSON list of {qid, text, filters}.")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Batch output: one line per query (bench format).")] = False,
+) -> None:
+    """Search clauses across every stored agreement (keywords + meaning), with filters and citations.
+
+    Example: `clausebank search "transfer of personal data abroad" --party KOR --topic privacy`
+    """
+    if (text is None) == (queries is None):
+        err.print("[red]error:[/] give a search TEXT or --queries FILE (not both)")
+        raise typer.Exit(2)
+    with _store() as store:
+        try:
+            searcher = Searcher(store)
+        except IndexOutOfDate as exc:
+            err.print(f"[yellow]search index out of date ({exc}); rebuilding from the store[/]")
+            _sync(store)
+            searcher = Searcher(store)
+        try:
+            if queries is not None:
+                for q in json.loads(queries.read_text()):
+                    f = q.get("filters") or {}
+                    hits = searcher.search(q["text"], Filters(**{k: f[k] for k in f if k in Filters.__dataclass_fields__}),
+                                           top=max(top, 10))
+                    sys.stdout.write(json.dumps({"qid": q["qid"], "hits": [
+                        {"doc": h.doc_id, "article_number": h.article_number, "citation": h.citation,
+                         "score": h.score} for h in hits]}) + "\n")
+                return
+            hits = searcher.search(text, Filters(topic, party, kind, year_from, year_to, strength, doc), top=top)
+        except FilterError as exc:
+            err.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2)
+    if as_json:
+        sys.stdout.write(json.dumps([vars(h) for h in hits], ensure_ascii=False, indent=1) + "\n")
+        return
+    console = Console()
+    if not hits:
+        console.print("no matching clauses (try fewer filters or other words)")
+    for n, h in enumerate(hits, 1):
+        console.print(f"[bold]{n}. {h.citation}[/] — {h.article_title}  "
+                      f"[dim]{h.strength or ''} {' '.join(h.topics)}[/]", highlight=False)
+        console.print("   " + h.snippet.replace("**", ""), highlight=False)
 
 
 @app.command()
@@ -135,7 +206,7 @@ def show(
         err.print(f"[red]error:[/] {doc} has no article {article!r}")
         raise typer.Exit(2)
     for a in matches:
-        console.print(f"[bold]{a.article_number}: {a.article_title}[/]  ({citation(document.title, a)})")
+        console.print(f"[bold]{a.article_number}: {a.article_title}[/]  ({citation(document.title, a.article_number, a.page_start)})")
         if a.chapter_title:
             console.print(f"[dim]{a.chapter_number} {a.chapter_title}[/]")
         if a.topics:
@@ -153,13 +224,6 @@ def show(
             console.print("  [dim]" + " · ".join(notes) + "[/]", highlight=False)
         for note in a.footnotes:
             console.print(f"[dim]footnote: {note}[/]", highlight=False)
-
-
-def citation(title: str, a) -> str:
-    """`Title, Art. 12.15, p. 430` (pages as a range when the article spans several)."""
-    num = _num_key(a.article_number)
-    pages = f"p. {a.page_start}" if a.page_start == a.page_end else f"pp. {a.page_start}-{a.page_end}"
-    return f"{title}, Art. {num}, {pages}" if num else f"{title}, {pages}"
 
 
 def _num_key(number: str) -> str:

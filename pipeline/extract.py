@@ -17,6 +17,7 @@ import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from statistics import median
 
@@ -51,6 +52,7 @@ class Word:
     italic: bool
 
 
+@lru_cache(maxsize=4096)
 def _font_flags(fontname: str) -> tuple[bool, bool]:
     name = fontname.split("+")[-1].lower()
     bold = any(k in name for k in ("bold", "black", "heavy", "semibold", "demi", "-bd", ",bd")) or name.endswith("-bo")
@@ -61,35 +63,48 @@ def _font_flags(fontname: str) -> tuple[bool, bool]:
 # ---------------------------------------------------------------- page level
 
 
-def _without_overprint(page):
-    """Drop characters drawn twice at (almost) the same spot, a common fake-bold trick.
+def _words_from_chars(chars: list[dict]) -> list[Word]:
+    """Group pdfplumber characters into words in one pass over the content stream.
 
-    pdfplumber's `dedupe_chars` does this too but costs ~5x the page's parse time; a hash of
-    rounded positions finds the same duplicates in one pass, and the filter runs only when needed.
+    A word ends at a space, a change of font or size (so a raised footnote marker is its own word),
+    a jump in position, or a gap. Characters drawn twice at the same spot (fake bold) are dropped.
+    This replaces `page.extract_words()`, whose clustering costs more than the whole of this stage.
     """
+    words: list[Word] = []
     seen: set[tuple[str, int, int]] = set()
-    dupes: set[int] = set()
-    for c in page.chars:
-        key = (c["text"], round(c["x0"]), round(c["top"]))
-        if key in seen and c["text"].strip():
-            dupes.add(id(c))
+    text = ""
+    font = ""
+    size = x0 = x1 = top = bottom = 0.0
+    for c in chars:
+        ch = c["text"]
+        key = (ch, round(c["x0"]), round(c["top"]))
+        if key in seen:
+            continue
         seen.add(key)
-    if len(dupes) < 3:
-        return page
-    return page.filter(lambda obj: id(obj) not in dupes)
-
-
-def _words_from_pdfplumber(page) -> list[Word]:
-    page = _without_overprint(page)
-    raw = page.extract_words(
-        x_tolerance=1.5, y_tolerance=2, keep_blank_chars=False, use_text_flow=False,
-        extra_attrs=["fontname", "size"],
-    )
-    words = []
-    for w in raw:
-        bold, italic = _font_flags(w["fontname"])
-        words.append(Word(w["text"], w["x0"], w["x1"], w["top"], w["bottom"], float(w["size"]), bold, italic))
+        if not ch.strip() or not c.get("upright", True):
+            if text:
+                words.append(_word(text, font, size, x0, x1, top, bottom))
+                text = ""
+            continue
+        csize = float(c["size"])
+        if text and c["fontname"] == font and abs(csize - size) < 0.05 and abs(c["top"] - top) < 1.5 \
+                and -0.5 <= c["x0"] - x1 <= min(1.5, 0.2 * csize):
+            text += ch
+            x1 = max(x1, c["x1"])
+            bottom = max(bottom, c["bottom"])
+            continue
+        if text:
+            words.append(_word(text, font, size, x0, x1, top, bottom))
+        text, font, size = ch, c["fontname"], csize
+        x0, x1, top, bottom = c["x0"], c["x1"], c["top"], c["bottom"]
+    if text:
+        words.append(_word(text, font, size, x0, x1, top, bottom))
     return words
+
+
+def _word(text: str, font: str, size: float, x0: float, x1: float, top: float, bottom: float) -> Word:
+    bold, italic = _font_flags(font)
+    return Word(text, x0, x1, top, bottom, size, bold, italic)
 
 
 def _find_gutter(words: list[Word], width: float) -> float | None:
@@ -405,7 +420,7 @@ def extract_pages(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAUL
         scanned: list[int] = []
         for i, pp in enumerate(pdf.pages, start=1):
             try:
-                words = _words_from_pdfplumber(pp)
+                words = _words_from_chars(pp.chars)
             except Exception as exc:
                 raise ExtractionError(f"corrupt PDF: page {i} cannot be read ({type(exc).__name__}: {exc})") from exc
             page = Page(number=i, width=float(pp.width), height=float(pp.height))

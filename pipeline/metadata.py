@@ -44,14 +44,14 @@ def _front_text(pages: list[Page], n: int = 2) -> str:
 
 
 def detect_title(pages: list[Page]) -> str:
-    """The largest type on the first page with text (joined across wrapped lines)."""
+    """The largest type on the first page with text, with the smaller lines set between (`between`, `and`)."""
     for p in pages[:3]:
         if not p.lines:
             continue
         top = max(ln.size for ln in p.lines)
-        lines = [ln.text.strip() for ln in p.lines if ln.size >= top - 0.5][:6]
-        title = " ".join(lines)
-        title = re.sub(r"\s+", " ", title).strip()
+        big = [i for i, ln in enumerate(p.lines) if ln.size >= top - 0.5]
+        block = p.lines[big[0]: min(big[-1], big[0] + 7) + 1]
+        title = re.sub(r"\s+", " ", " ".join(ln.text.strip() for ln in block)).strip()
         if title:
             return heading_case(title)
     return ""

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with", "from", "into"}
+SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with", "from", "into",
+               "between", "among", "concerning", "regarding"}
 ACRONYMS = {"WTO", "GATT", "GATS", "TBT", "SPS", "SME", "SMES", "MFN", "APEC", "ASEAN", "TRIPS", "ICT", "IT", "EU", "EFTA", "CEPA", "FTA", "UNCITRAL"}
 
 
