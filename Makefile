@@ -22,6 +22,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench.run_bench
+	$(BIN)/python -m bench.search_bench bench/results/home
 
 corpus: setup
 	$(BIN)/python corpus/build_corpus.py

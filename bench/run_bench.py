@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,7 @@ def score(bench: Path, what: str, *args: str) -> tuple[dict, str]:
 
 def ingest(home: Path, paths: list[Path], workers: int) -> tuple[float, dict]:
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "--home", str(home), "ingest",
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "--home", str(home), "ingest", "--no-index",
                            "--workers", str(workers), *map(str, paths)], capture_output=True, text=True)
     elapsed = time.perf_counter() - t
     if proc.returncode not in (0, 1):
@@ -94,17 +95,19 @@ def main() -> int:
         tmp = Path(tmp)
         gt = tmp / "gt"
         gt.mkdir()
+        home = a.out / ("home_smoke" if a.smoke else "home")  # kept for `python -m bench.search_bench`
+        shutil.rmtree(home, ignore_errors=True)
         for pdf in tota + mou:  # score.py reads one folder of ground truth: link both sets into it
             (gt / f"{pdf.stem}.json").symlink_to(pdf.with_suffix(".json"))
-        elapsed, log = ingest(tmp / "home", tota + mou, a.workers)
+        elapsed, log = ingest(home, tota + mou, a.workers)
         articles = a.out / "articles.jsonl"
-        dump_articles(tmp / "home", articles)
+        dump_articles(home, articles)
         ext, ext_out = score(a.bench, "extraction", "--gt", str(gt), "--pred", str(articles))
         results["ingest"] = {"docs": len(tota) + len(mou), "seconds": round(elapsed, 1), **log}
         results["extraction"] = ext
         results["topics"], _ = score(a.bench, "topics", "--gt", str(gt), "--pred", str(articles))
         results["analysis_throughput"] = _run_json([sys.executable, "-m", "bench.analysis_speed",
-                                                    str(tmp / "home"), "--workers", str(a.workers)])
+                                                    str(home), "--workers", str(a.workers)])
         results["extraction_weakest"] = [ln for ln in ext_out.splitlines() if ln.startswith("weakest")]
         if real:
             elapsed, log = ingest(tmp / "real", real, a.workers)

@@ -11,8 +11,17 @@ for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DO_NOT_TRACK
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from .embed import Embedder  # noqa: E402
+from .index import sync_index  # noqa: E402
 from .ingest import ingest_paths  # noqa: E402
+from .search import Filters, Searcher  # noqa: E402
 from .store import Store  # noqa: E402
+
+DEMO_QUERIES = [
+    ("allow cross-border transfer of information by electronic means", Filters()),
+    ("no requirement to use or locate computing facilities locally", Filters()),
+    ("temporary entry of IT professionals and business visitors", Filters(party="IND", kind="FTA")),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,10 +41,21 @@ def main() -> int:
                           str(len(full.articles)), str(sum(len(a.footnotes) for a in full.articles)),
                           "yes" if doc.ocr else "")
         console.print(table)
+        console.print("\n[bold]2. Building the search index[/] (MiniLM embeddings, FAISS + FTS5)")
+        done = sync_index(store, Embedder(home))
+        console.print(f"   {done['articles']} articles indexed, {done['body_added']} newly embedded")
+        console.print("\n[bold]3. Searching[/]")
+        searcher = Searcher(store)
+        for query, filters in DEMO_QUERIES:
+            shown = {k: v for k, v in vars(filters).items() if v is not None}
+            console.print(f"\n[cyan]» {query}[/] {shown or ''}")
+            for hit in searcher.search(query, filters, top=3):
+                console.print(f"   {hit.citation} — {hit.article_title} [dim]({hit.strength})[/]", highlight=False)
         counts = store.counts()
     console.print(f"\n[bold]Done.[/] Store: {home / 'clausebank.sqlite'} ({counts['documents']} documents, "
                   f"{counts['articles']} articles, {counts['clauses']} clauses).")
-    console.print("Try: [cyan].venv/bin/clausebank show india_korea_digital_fta[/] or "
+    console.print("Try: [cyan].venv/bin/clausebank search \"personal data protection\" --party KOR[/], "
+                  "[cyan].venv/bin/clausebank show india_korea_digital_fta 12.13[/] or "
                   "[cyan].venv/bin/clausebank articles --jsonl > outputs/articles.jsonl[/]")
     for path, reason in report.failed:
         console.print(f"[red]failed:[/] {path}: {reason}")

@@ -14,7 +14,7 @@ from dateutil import parser as dateparser
 
 from .countries import find_countries, iso3
 from .models import Document, Page
-from .textutil import heading_case
+from .textutil import SMALL_WORDS, heading_case
 
 KIND_PATTERNS = [  # first match wins; order matters (an MoU "on" an FTA is still an MoU)
     ("JDI", r"joint declaration of intent|joint declaration|joint statement"),
@@ -51,9 +51,10 @@ def detect_title(pages: list[Page]) -> str:
         top = max(ln.size for ln in p.lines)
         big = [i for i, ln in enumerate(p.lines) if ln.size >= top - 0.5]
         block = p.lines[big[0]: min(big[-1], big[0] + 7) + 1]
-        title = re.sub(r"\s+", " ", " ".join(ln.text.strip() for ln in block)).strip()
-        if title:
-            return heading_case(title)
+        title = re.sub(r"\s+", " ", " ".join(heading_case(ln.text.strip()) for ln in block)).strip()
+        if title:  # small words that started a cased line: `between The Republic` → `between the Republic`
+            return re.sub(r"(?<=\s)(" + "|".join(w.capitalize() for w in SMALL_WORDS) + r")\b",
+                          lambda m: m.group(1).lower(), title)
     return ""
 
 

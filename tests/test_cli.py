@@ -105,3 +105,23 @@ def test_help_teaches():
     assert result.exit_code == 0
     for cmd in ("ingest", "articles", "show"):
         assert cmd in result.stdout
+
+
+def test_search_json_and_batch(tmp_path, corpus_dir):
+    home = tmp_path / "home"
+    ingest = _run("--home", str(home), "ingest", str(corpus_dir / "india_korea_digital_fta.pdf"))
+    assert ingest.exit_code == 0 and "search index:" in ingest.stderr
+    result = _run("--home", str(home), "search", "location of computing facilities", "--top", "3", "--json")
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert len(hits) == 3 and "Computing Facilities" in hits[0]["article_title"]
+    assert hits[0]["citation"].endswith(f"p. {hits[0]['page']}")
+    queries = tmp_path / "q.json"
+    queries.write_text(json.dumps([{"qid": "q1", "text": "business visitors", "filters": {"party": "KOR"}},
+                                   {"qid": "q2", "text": "business visitors", "filters": {"party": "JPN"}}]))
+    batch = _run("--home", str(home), "search", "--queries", str(queries), "--jsonl")
+    lines = [json.loads(ln) for ln in batch.stdout.splitlines()]
+    assert [ln["qid"] for ln in lines] == ["q1", "q2"]
+    assert len(lines[0]["hits"]) >= 10 and lines[1]["hits"] == []
+    usage = _run("--home", str(home), "search")
+    assert usage.exit_code == 2

@@ -1,0 +1,103 @@
+"""pipeline/search.py, index.py and embed.py on the ingested sample corpus (real model, real FAISS)."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from pipeline.embed import Embedder
+from pipeline.index import INDEX_FILES, IndexOutOfDate, load_indexes, sync_index
+from pipeline.ingest import ingest_paths
+from pipeline.search import FilterError, Filters, Searcher, citation, highlight
+from pipeline.store import Store
+
+TEXT_PDFS = ["india_korea_digital_fta", "india_australia_ceca", "singapore_uae_epa", "india_uae_ict_mou",
+             "india_germany_digital_jdi", "india_japan_it_mobility_moc"]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, corpus_dir):
+    home = tmp_path_factory.mktemp("home")
+    with Store(home) as store:
+        report = ingest_paths(store, [corpus_dir / f"{s}.pdf" for s in TEXT_PDFS], workers=2)
+        assert report.ok, report.failed
+        sync_index(store, Embedder(home))
+    return home
+
+
+@pytest.fixture(scope="module")
+def searcher(home):
+    store = Store(home)
+    yield Searcher(store)
+    store.close()
+
+
+def test_top_hit_is_the_data_transfer_article(searcher):
+    hits = searcher.search("allow cross-border transfer of information by electronic means", top=5)
+    assert "transfer of information" in hits[0].article_title.lower()
+    assert hits[0].citation.startswith(hits[0].citation.split(", Art.")[0])
+    assert ", Art. " in hits[0].citation and ", p. " in hits[0].citation
+
+
+def test_results_grouped_per_article(searcher):
+    hits = searcher.search("personal data protection", top=10)
+    keys = [(h.doc_id, h.article_number) for h in hits]
+    assert len(keys) == len(set(keys))
+    assert all(h.snippet for h in hits)
+
+
+def test_filters(searcher):
+    korea = searcher.search("temporary entry of business visitors", Filters(party="Republic of Korea"), top=10)
+    assert korea and {h.doc_id for h in korea} == {"india_korea_digital_fta"}
+    mous = searcher.search("cooperation", Filters(kind="MoU"), top=10)
+    assert mous and all(h.doc_id in {"india_uae_ict_mou", "india_japan_it_mobility_moc"} for h in mous)
+    privacy = searcher.search("rules", Filters(topic="privacy"), top=10)
+    assert privacy and all("privacy" in h.topics for h in privacy)
+    assert searcher.search("cooperation", Filters(year_from=2030), top=5) == []
+    binding = searcher.search("temporary entry", Filters(strength="binding"), top=5)
+    assert binding
+    with pytest.raises(FilterError, match="Atlantis"):
+        searcher.search("x", Filters(party="Atlantis"))
+
+
+def test_index_matches_store_and_follows_deletions(home, tmp_path):
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    with Store(copy) as store:
+        load_indexes(store)  # consistent after ingest
+        store.delete("india_uae_ict_mou")
+        with pytest.raises(IndexOutOfDate):
+            load_indexes(store)
+        embedder = Embedder(copy)
+        report = sync_index(store, embedder)
+        assert report["body_removed"] > 0 and report["body_added"] == 0
+        assert embedder.encoded == 0  # nothing re-embedded
+        load_indexes(store)
+
+
+def test_corrupt_index_is_rebuilt_from_store_and_cache(home, tmp_path):
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    (copy / INDEX_FILES["body"]).write_bytes(b"garbage")
+    with Store(copy) as store:
+        embedder = Embedder(copy)
+        report = sync_index(store, embedder)
+        assert report["body_added"] == store.counts()["articles"]
+        assert embedder.encoded == 0  # vectors came from the text-hash cache
+        load_indexes(store)
+
+
+def test_embedder_cache_and_normalisation(tmp_path):
+    emb = Embedder(tmp_path)
+    v = emb.encode(["data flows", "temporary entry", "data flows"])
+    assert v.shape == (3, 384) and emb.encoded == 2
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    emb.encode(["temporary entry"])
+    assert emb.encoded == 2
+
+
+def test_citation_and_highlight():
+    assert citation("RCEP", "Article 12.15", 430) == "RCEP, Art. 12.15, p. 430"
+    assert citation("JDI", "Section 3", 2) == "JDI, Section 3, p. 2"
+    assert highlight("Each Party shall allow data flows.", ["data"]) == "Each Party shall allow **data** flows."
