@@ -160,6 +160,31 @@ def search(
 
 
 @app.command()
+def paper(
+    brief: Annotated[Path, typer.Argument(help="The brief (TOML): title, negotiation, partners, topics, stances.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the DOCX.")] = Path(
+        "outputs/position_paper.docx"),
+) -> None:
+    """Compile a position paper (DOCX) from a brief: precedents, partner track record, suggested
+    language, real footnote citations. Example brief: corpus/briefs/india_korea_digital.toml"""
+    from .compose import BriefError, compose_paper, load_brief
+
+    try:
+        loaded = load_brief(brief)
+    except BriefError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2)
+    with _store() as store:
+        try:
+            searcher = Searcher(store)
+        except IndexOutOfDate:
+            _sync(store)
+            searcher = Searcher(store)
+        out = compose_paper(loaded, searcher, output)
+    err.print(f"position paper written: {out}")
+
+
+@app.command()
 def articles(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per article (bench format).")] = False,
     doc: Annotated[Optional[str], typer.Option(help="Only this document (file stem).")] = None,

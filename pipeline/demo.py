@@ -11,6 +11,7 @@ for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DO_NOT_TRACK
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from .compose import compose_paper, load_brief  # noqa: E402
 from .embed import Embedder  # noqa: E402
 from .index import sync_index  # noqa: E402
 from .ingest import ingest_paths  # noqa: E402
@@ -51,9 +52,14 @@ def main() -> int:
             console.print(f"\n[cyan]» {query}[/] {shown or ''}")
             for hit in searcher.search(query, filters, top=3):
                 console.print(f"   {hit.citation} — {hit.article_title} [dim]({hit.strength})[/]", highlight=False)
+        console.print("\n[bold]4. Compiling a position paper[/] (corpus/briefs/india_korea_digital.toml)")
+        paper = compose_paper(load_brief(corpus / "briefs" / "india_korea_digital.toml"), searcher,
+                              ROOT / "outputs" / "position_paper_india_korea.docx")
+        console.print(f"   written: {paper}")
         counts = store.counts()
     console.print(f"\n[bold]Done.[/] Store: {home / 'clausebank.sqlite'} ({counts['documents']} documents, "
-                  f"{counts['articles']} articles, {counts['clauses']} clauses).")
+                  f"{counts['articles']} articles, {counts['clauses']} clauses); index: {home}/*.faiss; "
+                  f"position paper: {paper}")
     console.print("Try: [cyan].venv/bin/clausebank search \"personal data protection\" --party KOR[/], "
                   "[cyan].venv/bin/clausebank show india_korea_digital_fta 12.13[/] or "
                   "[cyan].venv/bin/clausebank articles --jsonl > outputs/articles.jsonl[/]")

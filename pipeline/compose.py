@@ -1,0 +1,284 @@
+"""Position papers as DOCX (python-docx): cover, TOC field, executive summary, per-topic sections
+with the partner's track record, a precedents table and suggested language, real Word footnotes
+(a `footnotes.xml` part with `w:footnoteReference` runs) and an annex of the cited articles.
+"""
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from docx import Document as DocxDocument
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import XmlPart
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
+from docx.shared import Pt
+
+from .countries import iso3
+from .models import Hit
+from .search import Filters, Searcher
+
+TOPIC_NAMES = {
+    "data_flows": "Cross-border data flows",
+    "data_localisation": "Data localisation",
+    "privacy": "Privacy and personal data protection",
+    "it_mobility": "Mobility of IT professionals",
+    "customs_duties_electronic": "Customs duties on electronic transmissions",
+    "digital_products": "Digital products",
+    "source_code": "Source code",
+    "electronic_authentication": "Electronic authentication and signatures",
+    "paperless_trading": "Paperless trading",
+    "online_consumer_protection": "Online consumer protection",
+    "unsolicited_messages": "Unsolicited commercial messages",
+    "cybersecurity": "Cybersecurity",
+}
+TOPIC_QUERIES = {
+    "data_flows": "allow cross-border transfer of information by electronic means, data processing",
+    "data_localisation": "no requirement to use or locate computing facilities in its territory",
+    "privacy": "protection of personal information of users of electronic commerce",
+    "it_mobility": "temporary entry of business persons, intra-corporate transferees and professionals",
+}
+MARKING = "DRAFT — FOR OFFICIAL USE ONLY"
+
+
+class BriefError(ValueError):
+    """A brief that cannot be used; the message says which key and why."""
+
+
+@dataclass
+class Stance:
+    position: str = ""
+    red_lines: list[str] = field(default_factory=list)
+    outcome: str = ""
+
+
+@dataclass
+class Brief:
+    title: str
+    negotiation: str
+    partners: list[str]
+    topics: list[str]
+    stance: dict[str, Stance]
+    queries: dict[str, list[str]] = field(default_factory=dict)
+    version: str = "0.1"
+
+
+def load_brief(path: Path) -> Brief:
+    """Read and check a brief (`*.toml`); unknown topics or partners raise BriefError."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BriefError(f"{path}: cannot read the brief ({exc})") from exc
+    for key in ("title", "negotiation", "partners", "topics"):
+        if key not in data:
+            raise BriefError(f"{path}: missing key {key!r}")
+    partners = []
+    for p in data["partners"]:
+        code = iso3(str(p))
+        if not code:
+            raise BriefError(f"{path}: unknown partner {p!r} (use a country name or ISO-3 code)")
+        partners.append(code)
+    for t in data["topics"]:
+        if t not in TOPIC_NAMES:
+            raise BriefError(f"{path}: unknown topic {t!r}; known: {', '.join(TOPIC_NAMES)}")
+    stance = {t: Stance(**{k: v for k, v in (data.get("stance", {}).get(t) or {}).items()
+                           if k in ("position", "red_lines", "outcome")}) for t in data["topics"]}
+    return Brief(title=data["title"], negotiation=data["negotiation"], partners=partners, topics=data["topics"],
+                 stance=stance, queries=data.get("queries", {}), version=str(data.get("version", "0.1")))
+
+
+# ------------------------------------------------------------------ footnotes part
+
+
+_FOOTNOTES_XML = (
+    f'<w:footnotes {nsdecls("w")}>'
+    '<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/>'
+    '</w:pPr><w:r><w:separator/></w:r></w:p></w:footnote>'
+    '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
+    'w:lineRule="auto"/></w:pPr><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>'
+    '</w:footnotes>'
+)
+
+
+class Footnotes:
+    """Adds a real footnotes part to a python-docx document and footnote references to runs."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.element = parse_xml(_FOOTNOTES_XML)
+        part = XmlPart(PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, self.element, doc.part.package)
+        doc.part.relate_to(part, RT.FOOTNOTES)
+        self.next_id = 1
+
+    def add(self, paragraph, text: str) -> int:
+        """Append a footnote reference to `paragraph` whose note reads `text`; returns its id."""
+        fid = self.next_id
+        self.next_id += 1
+        ref = parse_xml(f'<w:r {nsdecls("w")}><w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'
+                        f'<w:footnoteReference w:id="{fid}"/></w:r>')
+        paragraph._p.append(ref)
+        self.element.append(parse_xml(
+            f'<w:footnote {nsdecls("w")} w:id="{fid}"><w:p><w:pPr><w:spacing w:after="0"/></w:pPr>'
+            f'<w:r><w:rPr><w:vertAlign w:val="superscript"/><w:sz w:val="18"/></w:rPr><w:footnoteRef/></w:r>'
+            f'<w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:t xml:space="preserve"> {escape(text)}</w:t></w:r>'
+            f'</w:p></w:footnote>'))
+        return fid
+
+
+# ------------------------------------------------------------------ document furniture
+
+
+def _field(paragraph, instr: str, placeholder: str = "") -> None:
+    """A complex field (PAGE, NUMPAGES, TOC) that Word / LibreOffice compute on open."""
+    for xml in (f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="begin" w:dirty="true"/></w:r>',
+                f'<w:r {nsdecls("w")}><w:instrText xml:space="preserve"> {instr} </w:instrText></w:r>',
+                f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="separate"/></w:r>',
+                f'<w:r {nsdecls("w")}><w:t>{placeholder}</w:t></w:r>',
+                f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="end"/></w:r>'):
+        paragraph._p.append(parse_xml(xml))
+
+
+def _furniture(doc) -> None:
+    section = doc.sections[0]
+    header = section.header.paragraphs[0]
+    header.text = MARKING
+    header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("Page ")
+    _field(footer, "PAGE", "1")
+    footer.add_run(" of ")
+    _field(footer, "NUMPAGES", "1")
+    settings = doc.settings.element
+    settings.append(parse_xml(f'<w:updateFields {nsdecls("w")} w:val="true"/>'))
+
+
+# ------------------------------------------------------------------ compose
+
+
+def _year(searcher: Searcher, doc_id: str) -> str:
+    row = searcher.store.db.execute("SELECT date_signed FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+    return (row[0] or "")[:4] if row else ""
+
+
+def _exceptions(searcher: Searcher, clause_id: int | None) -> str:
+    if clause_id is None:
+        return ""
+    row = searcher.store.db.execute("SELECT exceptions FROM clauses WHERE id = ?", (clause_id,)).fetchone()
+    labels = [e[0].replace("_", " ") for e in json.loads(row[0])] if row else []
+    return ", ".join(dict.fromkeys(labels))
+
+
+def _clause_text(searcher: Searcher, hit: Hit) -> str:
+    if hit.clause_id is None:
+        return hit.snippet.replace("**", "")
+    return searcher.store.db.execute("SELECT text FROM clauses WHERE id = ?", (hit.clause_id,)).fetchone()[0]
+
+
+def compose_paper(brief: Brief, searcher: Searcher, out: Path, today: date | None = None) -> Path:
+    """Write the position paper for `brief` to `out` (DOCX); returns the path."""
+    doc = DocxDocument()
+    doc.styles["Normal"].font.size = Pt(11)
+    notes = Footnotes(doc)
+    _furniture(doc)
+    cited: dict[tuple[str, str], Hit] = {}
+
+    def cite(paragraph, hit: Hit) -> None:
+        notes.add(paragraph, hit.citation + ".")
+        cited.setdefault((hit.doc_id, hit.article_number), hit)
+
+    # cover
+    doc.add_paragraph(brief.title, style="Title")
+    doc.add_paragraph(brief.negotiation, style="Subtitle")
+    doc.add_paragraph(f"Date: {(today or date.today()).isoformat()}    Version: {brief.version}")
+    doc.add_paragraph(f"Partner(s): {', '.join(brief.partners)}    Marking: {MARKING}")
+    doc.add_paragraph("Contents", style="Heading 1")
+    _field(doc.add_paragraph(), 'TOC \\o "1-3" \\h \\z \\u', "Right-click to update the table of contents.")
+    doc.add_page_break()
+
+    sections = {}
+    for topic in brief.topics:
+        query = TOPIC_QUERIES.get(topic, TOPIC_NAMES[topic])
+        precedents = searcher.search(query, Filters(topic=topic), top=8)
+        for extra in brief.queries.get(topic, []):
+            precedents += [h for h in searcher.search(extra, Filters(topic=topic), top=3) if h not in precedents]
+        partner_hits = [h for p in brief.partners for h in searcher.search(query, Filters(topic=topic, party=p), top=4)]
+        binding = searcher.search(query, Filters(topic=topic, strength="binding"), top=1)
+        endeavour = searcher.search(query, Filters(topic=topic, strength="best_endeavour"), top=1)
+        sections[topic] = (precedents, partner_hits, binding, endeavour)
+
+    doc.add_heading("Executive summary", level=1)
+    for topic in brief.topics:
+        precedents = sections[topic][0]
+        p = doc.add_paragraph()
+        p.add_run(TOPIC_NAMES[topic] + ". ").bold = True
+        p.add_run(brief.stance[topic].position or "Position to be set by the team.")
+        if precedents:
+            p.add_run(f" Strongest precedent: {precedents[0].article_title} ({precedents[0].citation.split(', Art.')[0]}).")
+            cite(p, precedents[0])
+
+    for topic in brief.topics:
+        precedents, partner_hits, binding, endeavour = sections[topic]
+        st = brief.stance[topic]
+        doc.add_heading(TOPIC_NAMES[topic], level=1)
+        doc.add_heading("Our position", level=2)
+        doc.add_paragraph(st.position or "To be set by the team.")
+        if st.red_lines:
+            doc.add_paragraph("Red lines:")
+            for line in st.red_lines:
+                doc.add_paragraph(line, style="List Number")
+        if st.outcome:
+            doc.add_paragraph(f"Desired outcome: {st.outcome}")
+        doc.add_heading("Partner's track record", level=2)
+        if not partner_hits:
+            doc.add_paragraph(f"No provision on this topic found in stored agreements of {', '.join(brief.partners)}.")
+        for h in partner_hits:
+            p = doc.add_paragraph(style="List Bullet")
+            p.add_run(f"{h.article_title} — {h.strength or 'strength not determined'}")
+            exc = _exceptions(searcher, h.clause_id)
+            if exc:
+                p.add_run(f"; exceptions: {exc}")
+            cite(p, h)
+        doc.add_heading("Precedents", level=2)
+        table = doc.add_table(rows=1, cols=6)
+        table.style = "Table Grid"
+        for cell, name in zip(table.rows[0].cells, ("Agreement", "Year", "Article", "Strength", "Exceptions",
+                                                     "Key language")):
+            cell.text = name
+            cell.paragraphs[0].runs[0].bold = True
+        for h in precedents:
+            row = table.add_row().cells
+            row[0].text = h.citation.split(", Art.")[0].split(", p.")[0]
+            row[1].text = _year(searcher, h.doc_id)
+            row[2].text = f"{h.article_number} {h.article_title}".strip()
+            row[3].text = h.strength
+            row[4].text = _exceptions(searcher, h.clause_id)
+            row[5].text = _clause_text(searcher, h)[:300]
+            cite(row[2].paragraphs[0], h)
+        doc.add_heading("Suggested language", level=2)
+        for label, hits in (("Binding model", binding), ("Best-endeavour model", endeavour)):
+            if hits:
+                doc.add_heading(label, level=3)
+                p = doc.add_paragraph(f"“{_clause_text(searcher, hits[0])}”")
+                cite(p, hits[0])
+
+    doc.add_page_break()
+    doc.add_heading("Annex: cited articles", level=1)
+    for (doc_id, number), hit in cited.items():
+        row = searcher.store.db.execute("SELECT text FROM articles WHERE doc_id = ? AND article_number = ?",
+                                        (doc_id, number)).fetchone()
+        doc.add_heading(f"{hit.citation}: {hit.article_title}", level=2)
+        doc.add_paragraph(row[0] if row else hit.snippet)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".docx.tmp")
+    doc.save(tmp)
+    tmp.replace(out)  # atomic: a reader never sees half a file
+    return out

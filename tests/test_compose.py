@@ -1,0 +1,92 @@
+"""pipeline/compose.py: the position paper DOCX, opened again with python-docx and checked."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from lxml import etree
+
+from pipeline.compose import MARKING, BriefError, compose_paper, load_brief
+from pipeline.embed import Embedder
+from pipeline.index import sync_index
+from pipeline.ingest import ingest_paths
+from pipeline.search import Searcher
+from pipeline.store import Store
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+BRIEF = Path(__file__).resolve().parent.parent / "corpus" / "briefs" / "india_korea_digital.toml"
+
+
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory, corpus_dir) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    with Store(home) as store:
+        ingest_paths(store, [corpus_dir / f"{s}.pdf" for s in ("india_korea_digital_fta", "india_australia_ceca",
+                                                                  "singapore_uae_epa", "india_uae_ict_mou")])
+        sync_index(store, Embedder(home))
+        return compose_paper(load_brief(BRIEF), Searcher(store), home / "paper.docx")
+
+
+def test_sections_tables_and_styles(paper):
+    d = docx.Document(str(paper))
+    headings = [p.text for p in d.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:2] == ["Contents", "Executive summary"]
+    for name in ("Cross-border data flows", "Data localisation", "Privacy and personal data protection",
+                 "Mobility of IT professionals", "Annex: cited articles"):
+        assert name in headings
+    sub = [p.text for p in d.paragraphs if p.style.name == "Heading 2"]
+    assert {"Our position", "Partner's track record", "Precedents", "Suggested language"} <= set(sub)
+    assert len(d.tables) == 4 and all(t.style.name == "Table Grid" for t in d.tables)
+    assert [c.text for c in d.tables[0].rows[0].cells] == ["Agreement", "Year", "Article", "Strength", "Exceptions",
+                                                           "Key language"]
+    assert len(d.tables[0].rows) > 1
+    assert any(p.style.name == "List Number" for p in d.paragraphs)
+    assert d.sections[0].header.paragraphs[0].text == MARKING
+
+
+def test_real_footnotes(paper):
+    z = zipfile.ZipFile(paper)
+    notes = etree.fromstring(z.read("word/footnotes.xml"))
+    body = etree.fromstring(z.read("word/document.xml"))
+    ids = [int(n.get(f"{W}id")) for n in notes.iter(f"{W}footnote")]
+    types = [n.get(f"{W}type") for n in notes.iter(f"{W}footnote")][:2]
+    assert ids[:2] == [-1, 0] and types == ["separator", "continuationSeparator"]
+    refs = [int(r.get(f"{W}id")) for r in body.iter(f"{W}footnoteReference")]
+    assert refs and sorted(refs) == ids[2:], "every reference has its note, ids unique"
+    texts = ["".join(t.text or "" for t in n.iter(f"{W}t")) for n in notes.iter(f"{W}footnote")][2:]
+    assert all(", p. " in t for t in texts)
+    rels = z.read("word/_rels/document.xml.rels").decode()
+    assert "relationships/footnotes" in rels
+    assert "footnotes+xml" in z.read("[Content_Types].xml").decode()
+    settings = z.read("word/settings.xml").decode()
+    assert "updateFields" in settings
+    assert "TOC" in z.read("word/document.xml").decode()
+
+
+def test_bad_briefs(tmp_path):
+    bad = tmp_path / "b.toml"
+    bad.write_text('title="t"\nnegotiation="n"\npartners=["Atlantis"]\ntopics=["privacy"]\n')
+    with pytest.raises(BriefError, match="unknown partner 'Atlantis'"):
+        load_brief(bad)
+    bad.write_text('title="t"\nnegotiation="n"\npartners=["KOR"]\ntopics=["telepathy"]\n')
+    with pytest.raises(BriefError, match="unknown topic 'telepathy'"):
+        load_brief(bad)
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
+def test_libreoffice_converts_with_footnotes(paper, tmp_path):
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(paper)],
+                   check=True, capture_output=True, timeout=240)
+    pdf = tmp_path / "paper.pdf"
+    import pdfplumber
+
+    with pdfplumber.open(pdf) as doc:
+        page = doc.pages[2]
+        small = [c for c in page.chars if c["size"] < 10 and c["top"] > page.height * 0.6]
+        text = "".join(c["text"] for c in small)
+        assert ", p. " in text or "p." in text, "footnote citations at the page foot"
+        assert MARKING.split()[0] in (doc.pages[1].extract_text() or "")
