@@ -118,6 +118,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Hits as a JSON list on stdout.")] = False,
     queries: Annotated[Optional[Path], typer.Option(help="Batch: a JSON list of {qid, text, filters}.")] = None,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Batch output: one line per query (bench format).")] = False,
+    export: Annotated[Optional[Path], typer.Option(help="Also write the hits to a .csv or .docx file.")] = None,
 ) -> None:
     """Search clauses across every stored agreement (keywords + meaning), with filters and citations.
 
@@ -144,7 +145,12 @@ def search(
                          "score": h.score} for h in hits]}) + "\n")
                 return
             hits = searcher.search(text, Filters(topic, party, kind, year_from, year_to, strength, doc), top=top)
-        except FilterError as exc:
+            if export is not None:
+                from .compose import export_hits
+
+                export_hits(hits, store, export, title=f"Search: {text}")
+                err.print(f"exported {len(hits)} hits to {export}")
+        except (FilterError, ValueError) as exc:
             err.print(f"[red]error:[/] {exc}")
             raise typer.Exit(2)
     if as_json:
@@ -182,6 +188,23 @@ def paper(
             searcher = Searcher(store)
         out = compose_paper(loaded, searcher, output)
     err.print(f"position paper written: {out}")
+
+
+@app.command()
+def basket(
+    file: Annotated[Path, typer.Argument(help="One `DOC ARTICLE` per line, e.g. `india_korea_digital_fta 12.13`.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="A .docx or .csv file.")] = Path("outputs/basket.docx"),
+) -> None:
+    """Export a basket of chosen articles as DOCX (with footnote citations) or CSV."""
+    from .compose import BriefError, basket_hits, export_hits
+
+    with _store() as store:
+        try:
+            out = export_hits(basket_hits(store, file), store, output, title=f"Basket: {file.stem}")
+        except (BriefError, ValueError, OSError) as exc:
+            err.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2)
+    err.print(f"basket written: {out}")
 
 
 @app.command()
@@ -257,6 +280,48 @@ def _num_key(number: str) -> str:
     s = (number or "").strip().lower()
     s = re.sub(r"^(article|art\.|section|paragraph|clause|rule)[:.]?\s*", "", s)
     return re.sub(r"[\s:.\-–]+$", "", s)
+
+
+flows_app = typer.Typer(help="Prefect flows: run the ingestion once, or serve the nightly schedule.",
+                        no_args_is_help=True)
+app.add_typer(flows_app, name="flows")
+
+
+@flows_app.command("run")
+def flows_run(
+    source: Annotated[Optional[list[str]], typer.Option(help="Folder or http(s) URL (repeatable); "
+                                                             "default corpus/ and corpus/inbox/.")] = None,
+    dask: Annotated[Optional[str], typer.Option(help="Parse on a Dask cluster: a scheduler address "
+                                                     "(tcp://host:8786) or 'local' for a LocalCluster.")] = None,
+) -> None:
+    """Run the ingest flow once (what the schedule runs) and print where its run report is."""
+    from flows.ingest import ingest_flow
+    from .lock import WriterBusy
+
+    flow_fn = ingest_flow
+    if dask:
+        from prefect_dask import DaskTaskRunner
+
+        runner = DaskTaskRunner() if dask == "local" else DaskTaskRunner(address=dask)
+        flow_fn = ingest_flow.with_options(task_runner=runner)
+    try:
+        result = flow_fn(home=str(STATE.get("home", Path("indexes"))), sources=source)
+    except WriterBusy as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2)
+    err.print(f"run report: {result['report']} ({result['new']} new, {result['changed']} changed, "
+              f"{result['unchanged']} unchanged, {result['failed']} failed)")
+    raise typer.Exit(1 if result["failed"] else 0)
+
+
+@flows_app.command("serve")
+def flows_serve(
+    source: Annotated[Optional[list[str]], typer.Option(help="Folder or http(s) URL (repeatable).")] = None,
+) -> None:
+    """Serve the nightly deployment (02:00 Asia/Kolkata) until interrupted (Ctrl-C)."""
+    from flows.deployments import serve_nightly
+
+    serve_nightly(home=str(STATE.get("home", Path("indexes"))), sources=source)
 
 
 def main() -> None:

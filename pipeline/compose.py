@@ -282,3 +282,81 @@ def compose_paper(brief: Brief, searcher: Searcher, out: Path, today: date | Non
     doc.save(tmp)
     tmp.replace(out)  # atomic: a reader never sees half a file
     return out
+
+
+# ------------------------------------------------------------------ exports of hits and baskets
+
+EXPORT_COLUMNS = ("citation", "agreement", "article", "title", "strength", "topics", "text")
+
+
+def _export_rows(hits: list[Hit], store) -> list[dict[str, str]]:
+    rows = []
+    for h in hits:
+        text = ""
+        if h.clause_id is not None:
+            text = store.db.execute("SELECT text FROM clauses WHERE id = ?", (h.clause_id,)).fetchone()[0]
+        rows.append({"citation": h.citation, "agreement": h.doc_id, "article": h.article_number,
+                     "title": h.article_title, "strength": h.strength, "topics": ", ".join(h.topics),
+                     "text": text or h.snippet.replace("**", "")})
+    return rows
+
+
+def export_hits(hits: list[Hit], store, out: Path, title: str = "Clauses") -> Path:
+    """Search results or a basket of clauses as CSV or DOCX (by the file's suffix), written atomically."""
+    import csv
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = _export_rows(hits, store)
+    tmp = out.with_name(out.name + ".tmp")
+    if out.suffix.lower() == ".csv":
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+    elif out.suffix.lower() == ".docx":
+        doc = DocxDocument()
+        notes = Footnotes(doc)
+        _furniture(doc)
+        doc.add_heading(title, level=1)
+        table = doc.add_table(rows=1, cols=4)
+        table.style = "Table Grid"
+        for cell, name in zip(table.rows[0].cells, ("Agreement / article", "Strength", "Topics", "Text")):
+            cell.text = name
+        for r in rows:
+            cells = table.add_row().cells
+            cells[0].text = f"{r['agreement']} {r['article']} {r['title']}".strip()
+            notes.add(cells[0].paragraphs[0], r["citation"] + ".")
+            cells[1].text, cells[2].text, cells[3].text = r["strength"], r["topics"], r["text"]
+        doc.save(tmp)
+    else:
+        raise ValueError(f"{out.name}: export as .csv or .docx")
+    tmp.replace(out)
+    return out
+
+
+def basket_hits(store, basket: Path) -> list[Hit]:
+    """A basket file: one `DOC ARTICLE` per line (`india_korea_digital_fta 12.13`); # starts a comment."""
+    from .search import citation
+
+    hits = []
+    for n, line in enumerate(Path(basket).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        doc_id, _, number = line.partition(" ")
+        rows = store.db.execute(
+            "SELECT a.*, d.title AS doc_title FROM articles a JOIN documents d ON d.doc_id = a.doc_id "
+            "WHERE a.doc_id = ?", (doc_id,)).fetchall()
+        key = number.strip().lower().removeprefix("article").strip(" :.")
+        match = [r for r in rows if r["article_number"].lower().removeprefix("article").strip(" :.-") == key]
+        if not match:
+            raise BriefError(f"{basket}:{n}: no article {number.strip()!r} in {doc_id!r}")
+        a = match[0]
+        clause = store.db.execute("SELECT id, strength, page FROM clauses WHERE article_id = ? ORDER BY seq LIMIT 1",
+                                  (a["id"],)).fetchone()
+        hits.append(Hit(doc_id=doc_id, article_number=a["article_number"], article_title=a["article_title"],
+                        citation=citation(a["doc_title"], a["article_number"], a["page_start"]), score=0.0,
+                        strength=clause["strength"] if clause else "", topics=json.loads(a["topics"]),
+                        clause_id=None, page=a["page_start"], snippet=a["text"]))
+    return hits
