@@ -5,6 +5,7 @@ with the partner's track record, a precedents table and suggested language, real
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +20,7 @@ from docx.opc.packuri import PackURI
 from docx.opc.part import XmlPart
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
-from docx.shared import Pt
+from docx.shared import Cm, Pt
 
 from .countries import iso3
 from .models import Hit
@@ -46,6 +47,7 @@ TOPIC_QUERIES = {
     "it_mobility": "temporary entry of business persons, intra-corporate transferees and professionals",
 }
 MARKING = "DRAFT — FOR OFFICIAL USE ONLY"
+PRECEDENT_WIDTHS = (3.6, 1.2, 3.2, 2.2, 2.4, 4.4)  # cm: agreement, year, article, strength, exceptions, language
 
 
 class BriefError(ValueError):
@@ -145,6 +147,28 @@ def _field(paragraph, instr: str, placeholder: str = "") -> None:
         paragraph._p.append(parse_xml(xml))
 
 
+def _fill_toc(doc, anchor) -> None:
+    """A TOC field whose current result already lists the headings (without page numbers), so the
+    contents show even where fields are not updated; Word and LibreOffice recompute it on open."""
+    entries = [(int(p.style.name[-1]), p.text) for p in doc.paragraphs
+               if p.style.name in ("Heading 1", "Heading 2") and p.text != "Contents"]
+    if not entries:
+        return
+    begin = (f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="begin" w:dirty="true"/></w:r>',
+             f'<w:r {nsdecls("w")}><w:instrText xml:space="preserve"> TOC \\o "1-2" \\h \\z \\u </w:instrText></w:r>',
+             f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="separate"/></w:r>')
+    # each new paragraph goes directly above the anchor, so creation order is reading order
+    ordered = [anchor.insert_paragraph_before() for _ in entries[1:]] + [anchor]
+    for i, ((level, text), para) in enumerate(zip(entries, ordered)):
+        if i == 0:
+            for xml in begin:
+                para._p.append(parse_xml(xml))
+        para.paragraph_format.left_indent = Cm(0.6 * (level - 1))
+        para.add_run(text)
+        if i == len(entries) - 1:
+            para._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="end"/></w:r>'))
+
+
 def _furniture(doc) -> None:
     section = doc.sections[0]
     header = section.header.paragraphs[0]
@@ -161,6 +185,29 @@ def _furniture(doc) -> None:
 
 
 # ------------------------------------------------------------------ compose
+
+
+def short_title(title: str, parties: list[str]) -> str:
+    """`Free Trade Agreement between X and Y` → `Free Trade Agreement (CHL, KOR)`, for tables."""
+    head = re.split(r"\s+between\s+|\s+among\s+", title, maxsplit=1, flags=re.I)[0]
+    return f"{head} ({', '.join(parties)})" if parties and head != title else head
+
+
+def _doc_meta(searcher: Searcher, doc_id: str) -> tuple[str, str]:
+    row = searcher.store.db.execute("SELECT title, parties FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+    return (short_title(row[0], json.loads(row[1])), "") if row else (doc_id, "")
+
+
+def _set_widths(table, widths_cm: tuple[float, ...], font_pt: float = 9) -> None:
+    """Fixed column widths (grid and cells, which LibreOffice and Word each read) and a smaller font."""
+    table.autofit = False
+    for col, width in zip(table.columns, widths_cm):
+        col.width = Cm(width)
+        for cell in col.cells:
+            cell.width = Cm(width)
+            for para in cell.paragraphs:
+                for run in para.runs:
+                    run.font.size = Pt(font_pt)
 
 
 def _year(searcher: Searcher, doc_id: str) -> str:
@@ -200,7 +247,7 @@ def compose_paper(brief: Brief, searcher: Searcher, out: Path, today: date | Non
     doc.add_paragraph(f"Date: {(today or date.today()).isoformat()}    Version: {brief.version}")
     doc.add_paragraph(f"Partner(s): {', '.join(brief.partners)}    Marking: {MARKING}")
     doc.add_paragraph("Contents", style="Heading 1")
-    _field(doc.add_paragraph(), 'TOC \\o "1-3" \\h \\z \\u', "Right-click to update the table of contents.")
+    toc = doc.add_paragraph()
     doc.add_page_break()
 
     sections = {}
@@ -255,13 +302,14 @@ def compose_paper(brief: Brief, searcher: Searcher, out: Path, today: date | Non
             cell.paragraphs[0].runs[0].bold = True
         for h in precedents:
             row = table.add_row().cells
-            row[0].text = h.citation.split(", Art.")[0].split(", p.")[0]
+            row[0].text = _doc_meta(searcher, h.doc_id)[0]
             row[1].text = _year(searcher, h.doc_id)
             row[2].text = f"{h.article_number} {h.article_title}".strip()
             row[3].text = h.strength
             row[4].text = _exceptions(searcher, h.clause_id)
             row[5].text = _clause_text(searcher, h)[:300]
             cite(row[2].paragraphs[0], h)
+        _set_widths(table, PRECEDENT_WIDTHS)
         doc.add_heading("Suggested language", level=2)
         for label, hits in (("Binding model", binding), ("Best-endeavour model", endeavour)):
             if hits:
@@ -276,6 +324,7 @@ def compose_paper(brief: Brief, searcher: Searcher, out: Path, today: date | Non
                                         (doc_id, number)).fetchone()
         doc.add_heading(f"{hit.citation}: {hit.article_title}", level=2)
         doc.add_paragraph(row[0] if row else hit.snippet)
+    _fill_toc(doc, toc)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".docx.tmp")
@@ -328,6 +377,7 @@ def export_hits(hits: list[Hit], store, out: Path, title: str = "Clauses") -> Pa
             cells[0].text = f"{r['agreement']} {r['article']} {r['title']}".strip()
             notes.add(cells[0].paragraphs[0], r["citation"] + ".")
             cells[1].text, cells[2].text, cells[3].text = r["strength"], r["topics"], r["text"]
+        _set_widths(table, (4.0, 2.2, 2.6, 8.2))
         doc.save(tmp)
     else:
         raise ValueError(f"{out.name}: export as .csv or .docx")

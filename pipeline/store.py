@@ -14,7 +14,10 @@ from pathlib import Path
 
 from .models import Article, Clause, Document, Evidence
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Bump when extraction, segmentation or analysis change what they produce: stored documents parsed
+# by another version count as changed, so the next ingest re-parses them even if the file is the same.
+PARSER_VERSION = 1
 DB_NAME = "clausebank.sqlite"
 
 MIGRATIONS: dict[int, str] = {
@@ -82,6 +85,9 @@ MIGRATIONS: dict[int, str] = {
         VALUES ('delete', old.id, old.article_title, old.chapter_title, old.text);
     END;
     """,
+    2: """
+    ALTER TABLE documents ADD COLUMN parser_version INTEGER NOT NULL DEFAULT 0;
+    """,
 }
 
 
@@ -136,26 +142,28 @@ class Store:
     # ---- documents
 
     def document_sha(self, doc_id: str) -> str | None:
-        row = self.db.execute("SELECT sha256 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return row[0] if row else None
+        """The stored file hash, or None when absent or parsed by another parser version."""
+        row = self.db.execute("SELECT sha256, parser_version FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row and row[1] == PARSER_VERSION else None
 
     def upsert(self, document: Document) -> str:
         """Store a document with its articles; returns 'new', 'changed' or 'unchanged'."""
         old = self.document_sha(document.doc_id)
         if old == document.sha256:
             return "unchanged"
+        exists = self.db.execute("SELECT 1 FROM documents WHERE doc_id = ?", (document.doc_id,)).fetchone()
         with self.transaction() as db:
             db.execute("DELETE FROM documents WHERE doc_id = ?", (document.doc_id,))
             db.execute(
-                "INSERT INTO documents (doc_id, sha256, path, title, kind, parties, date_signed, pages, ocr, ingested_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO documents (doc_id, sha256, path, title, kind, parties, date_signed, pages, ocr, ingested_at,"
+                " parser_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (document.doc_id, document.sha256, document.path, document.title, document.kind,
                  json.dumps(document.parties), document.date_signed, document.pages, int(document.ocr),
-                 datetime.now(timezone.utc).isoformat(timespec="seconds")),
+                 datetime.now(timezone.utc).isoformat(timespec="seconds"), PARSER_VERSION),
             )
             for seq, art in enumerate(document.articles):
                 self._insert_article(db, document.doc_id, seq, art)
-        return "new" if old is None else "changed"
+        return "changed" if exists else "new"
 
     @staticmethod
     def _insert_article(db: sqlite3.Connection, doc_id: str, seq: int, art: Article) -> None:

@@ -90,3 +90,26 @@ def test_libreoffice_converts_with_footnotes(paper, tmp_path):
         text = "".join(c["text"] for c in small)
         assert ", p. " in text or "p." in text, "footnote citations at the page foot"
         assert MARKING.split()[0] in (doc.pages[1].extract_text() or "")
+
+
+def test_exports_csv_docx_and_basket(paper, tmp_path):
+    import csv
+
+    from pipeline.compose import basket_hits, export_hits
+
+    home = paper.parent
+    with Store(home) as store:
+        hits = Searcher(store).search("location of computing facilities", top=4)
+        rows = list(csv.DictReader(export_hits(hits, store, tmp_path / "hits.csv").open()))
+        assert len(rows) == 4 and rows[0]["citation"] == hits[0].citation and rows[0]["text"]
+        out = export_hits(hits, store, tmp_path / "hits.docx", title="Search")
+        assert len(docx.Document(str(out)).tables[0].rows) == 5
+        basket = tmp_path / "basket.txt"
+        basket.write_text("india_korea_digital_fta 12.13  # transfers\nindia_australia_ceca Article 10.5\n")
+        chosen = basket_hits(store, basket)
+        assert [h.article_number for h in chosen] == ["Article 12.13", "Article 10.5"]
+        basket.write_text("india_korea_digital_fta 99.9\n")
+        with pytest.raises(BriefError, match="no article '99.9'"):
+            basket_hits(store, basket)
+        with pytest.raises(ValueError, match="export as .csv or .docx"):
+            export_hits(hits, store, tmp_path / "hits.txt")

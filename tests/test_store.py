@@ -61,3 +61,14 @@ def test_delete_cascades(tmp_path):
         store.upsert(_doc("a"))
         assert store.delete("agr")
         assert store.counts() == {"documents": 0, "articles": 0, "clauses": 0, "footnotes": 0}
+
+
+def test_other_parser_version_counts_as_changed(tmp_path, monkeypatch):
+    import pipeline.store as store_module
+
+    with Store(tmp_path) as store:
+        assert store.upsert(_doc("a")) == "new"
+        monkeypatch.setattr(store_module, "PARSER_VERSION", store_module.PARSER_VERSION + 1)
+        assert store.document_sha("agr") is None  # the next ingest re-parses the same file
+        assert store.upsert(_doc("a")) == "changed"
+        assert store.upsert(_doc("a")) == "unchanged"
