@@ -22,7 +22,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from docx.shared import Cm, Pt
 
-from .countries import iso3
+from .countries import iso3_all
 from .models import Hit
 from .search import Filters, Searcher
 
@@ -81,12 +81,10 @@ def load_brief(path: Path) -> Brief:
     for key in ("title", "negotiation", "partners", "topics"):
         if key not in data:
             raise BriefError(f"{path}: missing key {key!r}")
-    partners = []
-    for p in data["partners"]:
-        code = iso3(str(p))
-        if not code:
-            raise BriefError(f"{path}: unknown partner {p!r} (use a country name or ISO-3 code)")
-        partners.append(code)
+    try:
+        partners = iso3_all(data["partners"], str(path), "partner")
+    except ValueError as exc:
+        raise BriefError(str(exc)) from exc
     for t in data["topics"]:
         if t not in TOPIC_NAMES:
             raise BriefError(f"{path}: unknown topic {t!r}; known: {', '.join(TOPIC_NAMES)}")

@@ -70,3 +70,14 @@ def iso3(value: str) -> str | None:
             return c.alpha_3
     codes = find_countries(v)
     return codes[0] if len(codes) == 1 else None
+
+
+def iso3_all(values: list, context: str, noun: str = "party") -> list[str]:
+    """Every name or code → ISO-3; raises ValueError naming `context` and the first unknown value."""
+    codes = []
+    for value in values:
+        code = iso3(str(value))
+        if not code:
+            raise ValueError(f"{context}: unknown {noun} {value!r} (use a country name or ISO-3 code)")
+        codes.append(code)
+    return codes

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dateutil import parser as dateparser
 
-from .countries import find_countries, iso3
+from .countries import find_countries, iso3, iso3_all
 from .models import Document, Page
 from .textutil import SMALL_WORDS, heading_case
 
@@ -109,13 +109,7 @@ def read_sidecar(pdf_path: Path) -> dict:
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{side.name}: invalid TOML ({exc})") from exc
     if "parties" in data:
-        codes = []
-        for p in data["parties"]:
-            code = iso3(str(p))
-            if not code:
-                raise ValueError(f"{side.name}: unknown party {p!r} (use a country name or ISO-3 code)")
-            codes.append(code)
-        data["parties"] = codes
+        data["parties"] = iso3_all(data["parties"], side.name)
     return data
 
 
