@@ -23,6 +23,7 @@ test: setup
 bench: setup
 	$(BIN)/python -m bench.run_bench
 	$(BIN)/python -m bench.search_bench bench/results/home
+	$(BIN)/python -m bench.paper_bench bench/results/home
 
 corpus: setup
 	$(BIN)/python corpus/build_corpus.py

@@ -52,6 +52,23 @@ class Searcher:
         self.store = store
         self.indexes = load_indexes(store)
         self.embedder = embedder or Embedder(store.home)
+        self.use_topics = True
+
+    def _topic_ranking(self, query: str, lexical: list[int], allowed: set[int] | None) -> list[int]:
+        """Articles labelled with a topic the query names, in lexical order: the drafters' structure
+        (titles, chapters) as a signal of its own."""
+        from .analyse import default_analyser
+
+        topics = {e.label for e in default_analyser().title_topics(query)}
+        if not topics:
+            return []
+        marks = ",".join("?" * len(topics))
+        labelled = {r[0] for r in self.store.db.execute(
+            f"SELECT a.id FROM articles a WHERE EXISTS (SELECT 1 FROM json_each(a.topics) WHERE value IN ({marks}))",
+            sorted(topics))}
+        if allowed is not None:
+            labelled &= allowed
+        return [i for i in lexical if i in labelled]
 
     def allowed_ids(self, f: Filters) -> list[int] | None:
         if not f.active():
@@ -108,6 +125,8 @@ class Searcher:
             [i for i, _ in self.indexes["body"].search(qvec, DEPTH, allowed_list)],
             [i for i, _ in self.indexes["heading"].search(qvec, DEPTH, allowed_list)],
         ]
+        if self.use_topics:
+            rankings.append(self._topic_ranking(query, rankings[0], allowed))
         fused: dict[int, float] = {}
         for ranking in rankings:
             for rank, aid in enumerate(ranking):
