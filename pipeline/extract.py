@@ -334,7 +334,7 @@ def split_footnotes(page: Page, body_size: float) -> None:
         if ln.markers and ln.markers[0][0] == 0:
             text = f"{ln.markers[0][1]} {text}"
         m = FOOTNOTE_START_RE.match(text)
-        if m and (current is None or ln.x0 <= notes[0].x0 + 2 or True):
+        if m:
             current = Footnote(number=m.group(1), text=text.strip(), page=page.number)
             page.footnotes.append(current)
         elif current is not None:
