@@ -191,9 +191,9 @@ def short_title(title: str, parties: list[str]) -> str:
     return f"{head} ({', '.join(parties)})" if parties and head != title else head
 
 
-def _doc_meta(searcher: Searcher, doc_id: str) -> tuple[str, str]:
+def _agreement_name(searcher: Searcher, doc_id: str) -> str:
     row = searcher.store.db.execute("SELECT title, parties FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-    return (short_title(row[0], json.loads(row[1])), "") if row else (doc_id, "")
+    return short_title(row[0], json.loads(row[1])) if row else doc_id
 
 
 def _set_widths(table, widths_cm: tuple[float, ...], font_pt: float = 9) -> None:
@@ -300,7 +300,7 @@ def compose_paper(brief: Brief, searcher: Searcher, out: Path, today: date | Non
             cell.paragraphs[0].runs[0].bold = True
         for h in precedents:
             row = table.add_row().cells
-            row[0].text = _doc_meta(searcher, h.doc_id)[0]
+            row[0].text = _agreement_name(searcher, h.doc_id)
             row[1].text = _year(searcher, h.doc_id)
             row[2].text = f"{h.article_number} {h.article_title}".strip()
             row[3].text = h.strength

@@ -81,6 +81,9 @@ class _Segmenter:
         self.full_width = widths[int(len(widths) * 0.9)] if widths else 500.0
         self.bold_headings = sum(1 for ln in self.lines if ln.bold and ARTICLE_RE.match(ln.text)) >= 2
         self.article_keyword = self._article_keyword()
+        # `PART I` groups chapters where there are chapters; only without them is a part a chapter
+        self.has_chapters = any((m := CHAPTER_RE.match(ln.text)) and m.group("kw").lower() == "chapter"
+                                for ln in self.lines)
         # documents whose articles carry no keyword (`I`, `II` ... or `1 Title`), set in bold
         self.bare_numbers = self.bold_headings is False and sum(
             1 for ln in self.lines if ln.bold and BARE_NUMBER_RE.match(ln.text.strip())) >= 2
@@ -170,7 +173,7 @@ class _Segmenter:
             cm = CHAPTER_RE.match(text)
             am = ARTICLE_RE.match(text) or (self.bare_numbers and ln.bold and BARE_NUMBER_RE.match(text)) or None
             if cm and self._is_heading_line(ln, cm) and not (
-                    cm.group("kw").lower() == "part" and self._has_chapters()):
+                    cm.group("kw").lower() == "part" and self.has_chapters):
                 rest = SEPARATOR_RE.sub("", cm.group("rest")).strip()
                 titles, i = self._collect_titles(i, ln, rest)
                 close()
@@ -236,12 +239,6 @@ class _Segmenter:
         close()
         self._attach_footnotes(articles, markers)
         return [a for a in articles if a.article_number or a.article_title or a.text]
-
-    def _has_chapters(self) -> bool:
-        if not hasattr(self, "_chapters"):
-            self._chapters = any(
-                (m := CHAPTER_RE.match(ln.text)) and m.group("kw").lower() == "chapter" for ln in self.lines)
-        return self._chapters
 
     def _collect_titles(self, i: int, ln: Line, rest: str) -> tuple[list[str], int]:
         """The heading's title: text after the number plus the styled lines that follow it."""
