@@ -22,8 +22,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench.run_bench
-	$(BIN)/python -m bench.search_bench bench/results/home
-	$(BIN)/python -m bench.paper_bench bench/results/home
+	$(BIN)/python -m bench.flow_bench --fresh
+	$(BIN)/python -m bench.search_bench bench/results/flowhome
+	$(BIN)/python -m bench.paper_bench bench/results/flowhome
 
 corpus: setup
 	$(BIN)/python corpus/build_corpus.py

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from prefect.schedules import Cron
 
-from flows.ingest import ingest_flow
+from flows.ingest import ingest_flow, shared_local_api
 
 NIGHTLY = Cron("0 2 * * *", timezone="Asia/Kolkata")
 
 
 def serve_nightly(home: str = "indexes", sources: list[str] | None = None) -> None:
     """Register the nightly deployment and run it until interrupted."""
-    ingest_flow.serve(name="clausebank-nightly", schedules=[NIGHTLY],
-                      parameters={"home": home, "sources": sources or ["corpus", "corpus/inbox"]})
+    with shared_local_api():
+        ingest_flow.serve(name="clausebank-nightly", schedules=[NIGHTLY],
+                          parameters={"home": home, "sources": sources or ["corpus", "corpus/inbox"]})
 
 
 if __name__ == "__main__":

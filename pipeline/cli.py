@@ -25,6 +25,7 @@ from rich.table import Table  # noqa: E402
 from .extract import DEFAULT_MAX_PAGES  # noqa: E402
 from .ingest import discover_pdfs, ingest_paths  # noqa: E402
 from .index import IndexOutOfDate, sync_index  # noqa: E402
+from .lock import WriterBusy, writer_lock  # noqa: E402
 from .search import FilterError, Filters, Searcher, citation  # noqa: E402
 from .store import Store, StoreError  # noqa: E402
 
@@ -70,21 +71,25 @@ def ingest(
     if not files:
         err.print("[yellow]no PDF files found in:[/] " + ", ".join(map(str, paths)))
         raise typer.Exit(1)
-    with _store() as store, Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), TextColumn("{task.description}"),
-                                     console=err, transient=True) as bar:
-        task = bar.add_task("", total=len(files))
+    try:
+        with writer_lock(STATE["home"]), _store() as store:
+            with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          TextColumn("{task.description}"), console=err, transient=True) as bar:
+                task = bar.add_task("", total=len(files))
 
-        def tick(path: str, status: str) -> None:
-            if status.startswith("failed"):
-                err.print(f"[red]error:[/] {path}: {status[len('failed: '):]}")
-            bar.update(task, advance=1, description=Path(path).name)
+                def tick(path: str, status: str) -> None:
+                    if status.startswith("failed"):
+                        err.print(f"[red]error:[/] {path}: {status[len('failed: '):]}")
+                    bar.update(task, advance=1, description=Path(path).name)
 
-        report = ingest_paths(store, files, workers=workers, ocr=ocr, max_pages=max_pages, on_progress=tick)
-        counts = store.counts()
-    if index:
-        with _store() as store:
-            _sync(store)
+                report = ingest_paths(store, files, workers=workers, ocr=ocr, max_pages=max_pages,
+                                      on_progress=tick)
+            counts = store.counts()
+            if index:
+                _sync(store)
+    except WriterBusy as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2)
     err.print(f"ingested {len(report.new)} new, {len(report.changed)} changed, {len(report.unchanged)} unchanged, "
               f"{len(report.failed)} failed; {report.articles} articles, {report.clauses} clauses parsed. "
               f"Store: {counts['documents']} documents, {counts['articles']} articles "
@@ -102,6 +107,22 @@ def _sync(store: Store) -> None:
         done = sync_index(store, embedder)
     err.print(f"search index: {done['articles']} articles, {done['body_added']} embedded, "
               f"{done['body_removed']} removed")
+
+
+def _open_searcher(store: Store) -> Searcher:
+    """A Searcher; a stale index is rebuilt first, unless an ingestion is running (it is the one
+    writer and brings the index up to date when it ends): then the last saved index is searched."""
+    try:
+        return Searcher(store)
+    except IndexOutOfDate as exc:
+        try:
+            with writer_lock(store.home):
+                err.print(f"[yellow]search index out of date ({exc}); rebuilding from the store[/]")
+                _sync(store)
+        except WriterBusy:
+            err.print("[yellow]an ingestion is running: searching the index as of its last update[/]")
+            return Searcher(store, allow_stale=True)
+        return Searcher(store)
 
 
 @app.command()
@@ -128,12 +149,7 @@ def search(
         err.print("[red]error:[/] give a search TEXT or --queries FILE (not both)")
         raise typer.Exit(2)
     with _store() as store:
-        try:
-            searcher = Searcher(store)
-        except IndexOutOfDate as exc:
-            err.print(f"[yellow]search index out of date ({exc}); rebuilding from the store[/]")
-            _sync(store)
-            searcher = Searcher(store)
+        searcher = _open_searcher(store)
         try:
             if queries is not None:
                 for q in json.loads(queries.read_text()):
@@ -181,11 +197,7 @@ def paper(
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2)
     with _store() as store:
-        try:
-            searcher = Searcher(store)
-        except IndexOutOfDate:
-            _sync(store)
-            searcher = Searcher(store)
+        searcher = _open_searcher(store)
         out = compose_paper(loaded, searcher, output)
     err.print(f"position paper written: {out}")
 
@@ -295,8 +307,7 @@ def flows_run(
                                                      "(tcp://host:8786) or 'local' for a LocalCluster.")] = None,
 ) -> None:
     """Run the ingest flow once (what the schedule runs) and print where its run report is."""
-    from flows.ingest import ingest_flow
-    from .lock import WriterBusy
+    from flows.ingest import ingest_flow, shared_local_api
 
     flow_fn = ingest_flow
     if dask:
@@ -305,7 +316,8 @@ def flows_run(
         runner = DaskTaskRunner() if dask == "local" else DaskTaskRunner(address=dask)
         flow_fn = ingest_flow.with_options(task_runner=runner)
     try:
-        result = flow_fn(home=str(STATE.get("home", Path("indexes"))), sources=source)
+        with shared_local_api():
+            result = flow_fn(home=str(STATE.get("home", Path("indexes"))), sources=source)
     except WriterBusy as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     articles: int = 0
     clauses: int = 0
+    topics: Counter = field(default_factory=Counter)  # articles added per topic
 
     @property
     def ok(self) -> bool:
@@ -71,17 +73,10 @@ def _parse_job(path: str, sha: str, ocr: bool, max_pages: int) -> Document:
     return parse_pdf(path, ocr=ocr, max_pages=max_pages, sha256=sha)
 
 
-def ingest_paths(
-    store: Store,
-    paths: Iterable[Path | str],
-    *,
-    workers: int | None = None,
-    ocr: bool = True,
-    max_pages: int = DEFAULT_MAX_PAGES,
-    on_progress: Callable[[str, str], None] | None = None,
-) -> IngestReport:
-    """Ingest files and folders into the store; `on_progress(path, status)` is called per file."""
-    report = IngestReport()
+def partition_changed(store: Store, paths: Iterable[Path | str], report: IngestReport,
+                      on_progress: Callable[[str, str], None] | None = None) -> list[tuple[Path, str]]:
+    """Hash every PDF found under `paths`: unchanged ones and unreadable ones go into the report;
+    the rest are returned as (path, sha256) to be parsed."""
     todo: list[tuple[Path, str]] = []
     for path in discover_pdfs(paths):
         try:
@@ -97,6 +92,31 @@ def ingest_paths(
                 on_progress(str(path), "unchanged")
             continue
         todo.append((path, sha))
+    return todo
+
+
+def store_document(store: Store, report: IngestReport, path: Path | str, doc: Document) -> str:
+    """Write one parsed document and count it in the report; returns 'new', 'changed' or 'unchanged'."""
+    status = store.upsert(doc)
+    getattr(report, status).append(str(path))
+    report.articles += len(doc.articles)
+    report.clauses += sum(len(a.clauses) for a in doc.articles)
+    report.topics.update(t for a in doc.articles for t in a.topics)
+    return status
+
+
+def ingest_paths(
+    store: Store,
+    paths: Iterable[Path | str],
+    *,
+    workers: int | None = None,
+    ocr: bool = True,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    on_progress: Callable[[str, str], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders into the store; `on_progress(path, status)` is called per file."""
+    report = IngestReport()
+    todo = partition_changed(store, paths, report, on_progress)
     workers = workers or min(len(todo), os.cpu_count() or 1) or 1
     if workers <= 1 or len(todo) <= 1:
         for path, sha in todo:
@@ -119,10 +139,7 @@ def _store_result(store: Store, report: IngestReport, path: Path, get: Callable[
     except Exception as exc:  # a parser bug must not stop the run; say what it was
         _fail(report, path, f"unexpected {type(exc).__name__}: {exc}", on_progress)
         return
-    status = store.upsert(doc)
-    getattr(report, status).append(str(path))
-    report.articles += len(doc.articles)
-    report.clauses += sum(len(a.clauses) for a in doc.articles)
+    status = store_document(store, report, path, doc)
     if on_progress:
         on_progress(str(path), status)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .models import Article, Clause, Document, Evidence
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Bump when extraction, segmentation or analysis change what they produce: stored documents parsed
 # by another version count as changed, so the next ingest re-parses them even if the file is the same.
 PARSER_VERSION = 1
@@ -87,6 +87,23 @@ MIGRATIONS: dict[int, str] = {
     """,
     2: """
     ALTER TABLE documents ADD COLUMN parser_version INTEGER NOT NULL DEFAULT 0;
+    """,
+    # topic and party filters look values up by index instead of scanning every row's JSON
+    3: """
+    CREATE TABLE article_topics (
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        topic TEXT NOT NULL,
+        PRIMARY KEY (topic, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX article_topics_article ON article_topics(article_id);
+    INSERT OR IGNORE INTO article_topics SELECT a.id, j.value FROM articles a, json_each(a.topics) j;
+    CREATE TABLE document_parties (
+        doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+        party TEXT NOT NULL,
+        PRIMARY KEY (party, doc_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX document_parties_doc ON document_parties(doc_id);
+    INSERT OR IGNORE INTO document_parties SELECT d.doc_id, j.value FROM documents d, json_each(d.parties) j;
     """,
 }
 
@@ -161,6 +178,8 @@ class Store:
                  json.dumps(document.parties), document.date_signed, document.pages, int(document.ocr),
                  datetime.now(timezone.utc).isoformat(timespec="seconds"), PARSER_VERSION),
             )
+            db.executemany("INSERT OR IGNORE INTO document_parties (doc_id, party) VALUES (?, ?)",
+                           [(document.doc_id, p) for p in document.parties])
             for seq, art in enumerate(document.articles):
                 self._insert_article(db, document.doc_id, seq, art)
         return "changed" if exists else "new"
@@ -184,6 +203,8 @@ class Store:
             "INSERT INTO footnotes (article_id, seq, text) VALUES (?, ?, ?)",
             [(article_id, k, t) for k, t in enumerate(art.footnotes)],
         )
+        db.executemany("INSERT OR IGNORE INTO article_topics (article_id, topic) VALUES (?, ?)",
+                       [(article_id, t) for t in art.topics])
 
     def delete(self, doc_id: str) -> bool:
         with self.transaction() as db:

@@ -125,3 +125,27 @@ def test_search_json_and_batch(tmp_path, corpus_dir):
     assert len(lines[0]["hits"]) >= 10 and lines[1]["hits"] == []
     usage = _run("--home", str(home), "search")
     assert usage.exit_code == 2
+
+
+def test_search_during_an_ingestion_uses_the_saved_index(tmp_path, corpus_dir):
+    from pipeline.ingest import ingest_paths
+    from pipeline.lock import writer_lock
+
+    home = tmp_path / "home"
+    assert _run("--home", str(home), "ingest", str(corpus_dir / "india_korea_digital_fta.pdf")).exit_code == 0
+    saved = {f: (home / f).stat().st_mtime_ns for f in ("articles.faiss", "headings.faiss")}
+    with writer_lock(home):  # an ingestion is running: it has stored a document but not indexed it yet
+        with Store(home) as store:
+            ingest_paths(store, [corpus_dir / "india_japan_it_mobility_moc.pdf"])
+        busy = _run("--home", str(home), "ingest", str(corpus_dir / "india_uae_ict_mou.pdf"))
+        assert busy.exit_code == 2 and "another ingestion is running" in busy.stderr
+        result = _run("--home", str(home), "search", "temporary entry of business visitors", "--json")
+        assert result.exit_code == 0, result.output
+        assert "an ingestion is running" in result.stderr
+        assert "india_korea_digital_fta" in {h["doc_id"] for h in json.loads(result.stdout)}
+        new = _run("--home", str(home), "search", "information technology professionals", "--json",
+                   "--doc", "india_japan_it_mobility_moc")
+        assert new.exit_code == 0 and json.loads(new.stdout)  # not in the saved index: found by FTS5
+        assert {f: (home / f).stat().st_mtime_ns for f in saved} == saved  # the search wrote nothing
+    after = _run("--home", str(home), "search", "temporary entry of business visitors", "--json")
+    assert after.exit_code == 0 and "rebuilding from the store" in after.stderr

@@ -19,8 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def harness():
     from prefect.testing.utilities import prefect_test_harness
 
+    from flows.ingest import shared_local_api
+
     with prefect_test_harness(server_startup_timeout=120):
-        yield
+        from prefect.settings import PREFECT_API_URL
+
+        with shared_local_api() as url:  # the worker processes report to the harness API too
+            assert url == PREFECT_API_URL.value() == os.environ["PREFECT_API_URL"]
+            yield
 
 
 @pytest.fixture()

@@ -72,3 +72,34 @@ def test_other_parser_version_counts_as_changed(tmp_path, monkeypatch):
         assert store.document_sha("agr") is None  # the next ingest re-parses the same file
         assert store.upsert(_doc("a")) == "changed"
         assert store.upsert(_doc("a")) == "unchanged"
+
+
+def test_topic_and_party_tables_follow_upserts_and_migrate_from_v2(tmp_path):
+    from pipeline.store import MIGRATIONS, _statements
+
+    def rows(store, sql):
+        return [tuple(r) for r in store.db.execute(sql)]
+
+    doc = _doc("a")
+    doc.articles[0].topics = ["privacy", "data_flows"]
+    with Store(tmp_path / "new") as store:
+        store.upsert(doc)
+        assert rows(store, "SELECT topic FROM article_topics ORDER BY topic") == [("data_flows",), ("privacy",)]
+        store.upsert(_doc("b", n=1))  # replaced: the old rows go with the old articles
+        assert store.db.execute("SELECT COUNT(*) FROM article_topics").fetchone()[0] == 0
+        assert rows(store, "SELECT party FROM document_parties ORDER BY party") == [("IND",), ("KOR",)]
+    # a store written by schema 2 gains the tables, filled from the JSON columns, on open
+    old = sqlite3.connect(tmp_path / "clausebank.sqlite")
+    for v in (1, 2):
+        for statement in _statements(MIGRATIONS[v]):
+            old.execute(statement)
+    old.execute("INSERT INTO documents (doc_id, sha256, path, parties, ingested_at) "
+                "VALUES ('d', 's', '/d.pdf', '[\"JPN\"]', 'now')")
+    old.execute("INSERT INTO articles (doc_id, seq, text, page_start, page_end, topics) "
+                "VALUES ('d', 0, 'x', 1, 1, '[\"it_mobility\"]')")
+    old.execute("PRAGMA user_version = 2")
+    old.commit()
+    old.close()
+    with Store(tmp_path) as store:
+        assert rows(store, "SELECT topic FROM article_topics") == [("it_mobility",)]
+        assert rows(store, "SELECT doc_id, party FROM document_parties") == [("d", "JPN")]
