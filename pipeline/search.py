@@ -57,7 +57,7 @@ class Searcher:
         ingestion runs); articles it does not hold yet are found by the FTS5 rankers only.
         `query_threads`: torch threads for embedding queries (process-wide; None leaves torch as is).
         One thread embeds the query while the FTS5 rankers run on the other core in a worker thread:
-        p50 17 ms against 29 ms with both cores on the query (31,562 articles, BENCHMARKS.md)."""
+        p50 23-26 ms against 29-31 ms with both cores on the query (31,572 articles, BENCHMARKS.md)."""
         self.store = store
         self.indexes = load_indexes(store, allow_stale=allow_stale)
         # queries are embedded afresh: a search never writes to the home's vector cache, which
