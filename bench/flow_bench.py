@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +90,7 @@ def main() -> None:
            "PREFECT_HOME": str(args.home.parent / "prefect-home")}
     env.pop("PREFECT_API_URL", None)
     out: dict = {"home": str(args.home), "server": args.server}
-    with (prefect_server(env) if args.server else _no_server()) as url:
+    with (prefect_server(env) if args.server else nullcontext()) as url:
         if url:
             env["PREFECT_API_URL"] = url
         if not (args.home / "articles.faiss").exists():
@@ -105,11 +105,6 @@ def main() -> None:
     results.mkdir(parents=True, exist_ok=True)
     (results / "flow.json").write_text(json.dumps(out, indent=1))
     print(json.dumps(summary))
-
-
-@contextmanager
-def _no_server():
-    yield None
 
 
 if __name__ == "__main__":
