@@ -31,7 +31,7 @@ DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
 
 def run_flow(home: Path, sources: list[Path], env: dict) -> dict:
     """One `flows run` in its own process: wall seconds, exit code, the run report's text."""
-    cmd = [sys.executable, "-m", "pipeline.cli", "--home", str(home), "flows", "run"]
+    cmd = [sys.executable, "-m", "clausebank.cli", "--home", str(home), "flows", "run"]
     for src in sources:
         cmd += ["--source", str(src)]
     t0 = time.perf_counter()

@@ -46,7 +46,7 @@ def score(bench: Path, what: str, *args: str) -> tuple[dict, str]:
 
 def ingest(home: Path, paths: list[Path], workers: int) -> tuple[float, dict]:
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "--home", str(home), "ingest", "--no-index",
+    proc = subprocess.run([sys.executable, "-m", "clausebank.cli", "--home", str(home), "ingest", "--no-index",
                            "--workers", str(workers), *map(str, paths)], capture_output=True, text=True)
     elapsed = time.perf_counter() - t
     if proc.returncode not in (0, 1):
@@ -56,7 +56,7 @@ def ingest(home: Path, paths: list[Path], workers: int) -> tuple[float, dict]:
 
 def dump_articles(home: Path, out: Path) -> None:
     with out.open("w") as fh:
-        subprocess.run([sys.executable, "-m", "pipeline.cli", "--home", str(home), "articles", "--jsonl"],
+        subprocess.run([sys.executable, "-m", "clausebank.cli", "--home", str(home), "articles", "--jsonl"],
                        check=True, stdout=fh)
 
 

@@ -4,7 +4,6 @@ with the partner's track record, a precedents table and suggested language, real
 """
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -23,8 +22,9 @@ from docx.oxml.ns import nsdecls
 from docx.shared import Cm, Pt
 
 from .countries import iso3_all
-from .models import Hit
-from .search import Filters, Searcher
+from .fileutil import atomic_write
+from .models import Filters, Hit
+from .search import Searcher
 
 TOPIC_NAMES = {
     "data_flows": "Cross-border data flows",
@@ -191,9 +191,8 @@ def short_title(title: str, parties: list[str]) -> str:
     return f"{head} ({', '.join(parties)})" if parties and head != title else head
 
 
-def _agreement_name(searcher: Searcher, doc_id: str) -> str:
-    row = searcher.store.db.execute("SELECT title, parties FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-    return short_title(row[0], json.loads(row[1])) if row else doc_id
+def _agreement_name(hit: Hit) -> str:
+    return hit.short_name or short_title(hit.doc_title, hit.parties) or hit.doc_id
 
 
 def _set_widths(table, widths_cm: tuple[float, ...], font_pt: float = 9) -> None:
@@ -208,23 +207,8 @@ def _set_widths(table, widths_cm: tuple[float, ...], font_pt: float = 9) -> None
                     run.font.size = Pt(font_pt)
 
 
-def _year(searcher: Searcher, doc_id: str) -> str:
-    row = searcher.store.db.execute("SELECT date_signed FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-    return (row[0] or "")[:4] if row else ""
-
-
-def _exceptions(searcher: Searcher, clause_id: int | None) -> str:
-    if clause_id is None:
-        return ""
-    row = searcher.store.db.execute("SELECT exceptions FROM clauses WHERE id = ?", (clause_id,)).fetchone()
-    labels = [e[0].replace("_", " ") for e in json.loads(row[0])] if row else []
-    return ", ".join(dict.fromkeys(labels))
-
-
-def _clause_text(searcher: Searcher, hit: Hit) -> str:
-    if hit.clause_id is None:
-        return hit.snippet.replace("**", "")
-    return searcher.store.db.execute("SELECT text FROM clauses WHERE id = ?", (hit.clause_id,)).fetchone()[0]
+def _exceptions(hit: Hit) -> str:
+    return ", ".join(e.replace("_", " ") for e in hit.exceptions)
 
 
 def compose_paper(brief: Brief, searcher: Searcher, out: Path, today: date | None = None) -> Path:
@@ -287,7 +271,7 @@ def compose_paper(brief: Brief, searcher: Searcher, out: Path, today: date | Non
         for h in partner_hits:
             p = doc.add_paragraph(style="List Bullet")
             p.add_run(f"{h.article_title} — {h.strength or 'strength not determined'}")
-            exc = _exceptions(searcher, h.clause_id)
+            exc = _exceptions(h)
             if exc:
                 p.add_run(f"; exceptions: {exc}")
             cite(p, h)
@@ -300,35 +284,28 @@ def compose_paper(brief: Brief, searcher: Searcher, out: Path, today: date | Non
             cell.paragraphs[0].runs[0].bold = True
         for h in precedents:
             row = table.add_row().cells
-            row[0].text = _agreement_name(searcher, h.doc_id)
-            row[1].text = _year(searcher, h.doc_id)
+            row[0].text = _agreement_name(h)
+            row[1].text = h.year
             row[2].text = f"{h.article_number} {h.article_title}".strip()
             row[3].text = h.strength
-            row[4].text = _exceptions(searcher, h.clause_id)
-            row[5].text = _clause_text(searcher, h)[:300]
+            row[4].text = _exceptions(h)
+            row[5].text = h.clause_text[:300]
             cite(row[2].paragraphs[0], h)
         _set_widths(table, PRECEDENT_WIDTHS)
         doc.add_heading("Suggested language", level=2)
         for label, hits in (("Binding model", binding), ("Best-endeavour model", endeavour)):
             if hits:
                 doc.add_heading(label, level=3)
-                p = doc.add_paragraph(f"“{_clause_text(searcher, hits[0])}”")
+                p = doc.add_paragraph(f"“{hits[0].clause_text}”")
                 cite(p, hits[0])
 
     doc.add_page_break()
     doc.add_heading("Annex: cited articles", level=1)
-    for (doc_id, number), hit in cited.items():
-        row = searcher.store.db.execute("SELECT text FROM articles WHERE doc_id = ? AND article_number = ?",
-                                        (doc_id, number)).fetchone()
+    for hit in cited.values():
         doc.add_heading(f"{hit.citation}: {hit.article_title}", level=2)
-        doc.add_paragraph(row[0] if row else hit.snippet)
+        doc.add_paragraph(hit.text or hit.snippet)
     _fill_toc(doc, toc)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".docx.tmp")
-    doc.save(tmp)
-    tmp.replace(out)  # atomic: a reader never sees half a file
-    return out
+    return atomic_write(out, doc.save)
 
 
 # ------------------------------------------------------------------ exports of hits and baskets
@@ -336,56 +313,49 @@ def compose_paper(brief: Brief, searcher: Searcher, out: Path, today: date | Non
 EXPORT_COLUMNS = ("citation", "agreement", "article", "title", "strength", "topics", "text")
 
 
-def _export_rows(hits: list[Hit], store) -> list[dict[str, str]]:
-    rows = []
-    for h in hits:
-        text = ""
-        if h.clause_id is not None:
-            text = store.db.execute("SELECT text FROM clauses WHERE id = ?", (h.clause_id,)).fetchone()[0]
-        rows.append({"citation": h.citation, "agreement": h.doc_id, "article": h.article_number,
-                     "title": h.article_title, "strength": h.strength, "topics": ", ".join(h.topics),
-                     "text": text or h.snippet.replace("**", "")})
-    return rows
+def _export_rows(hits: list[Hit]) -> list[dict[str, str]]:
+    return [{"citation": h.citation, "agreement": h.short_name or h.doc_id, "article": h.article_number,
+             "title": h.article_title, "strength": h.strength, "topics": ", ".join(h.topics),
+             "text": h.clause_text or h.snippet.replace("**", "")} for h in hits]
 
 
-def export_hits(hits: list[Hit], store, out: Path, title: str = "Clauses") -> Path:
+def export_hits(hits: list[Hit], out: Path, title: str = "Clauses") -> Path:
     """Search results or a basket of clauses as CSV or DOCX (by the file's suffix), written atomically."""
+    out = Path(out)
+    rows = _export_rows(hits)
+    if out.suffix.lower() == ".csv":
+        return atomic_write(out, lambda tmp: _write_csv(tmp, rows))
+    if out.suffix.lower() != ".docx":
+        raise ValueError(f"{out.name}: export as .csv or .docx")
+    doc = DocxDocument()
+    notes = Footnotes(doc)
+    _furniture(doc)
+    doc.add_heading(title, level=1)
+    table = doc.add_table(rows=1, cols=4)
+    table.style = "Table Grid"
+    for cell, name in zip(table.rows[0].cells, ("Agreement / article", "Strength", "Topics", "Text")):
+        cell.text = name
+    for r in rows:
+        cells = table.add_row().cells
+        cells[0].text = f"{r['agreement']} {r['article']} {r['title']}".strip()
+        notes.add(cells[0].paragraphs[0], r["citation"] + ".")
+        cells[1].text, cells[2].text, cells[3].text = r["strength"], r["topics"], r["text"]
+    _set_widths(table, (4.0, 2.2, 2.6, 8.2))
+    return atomic_write(out, doc.save)
+
+
+def _write_csv(path: str, rows: list[dict[str, str]]) -> None:
     import csv
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    rows = _export_rows(hits, store)
-    tmp = out.with_name(out.name + ".tmp")
-    if out.suffix.lower() == ".csv":
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-    elif out.suffix.lower() == ".docx":
-        doc = DocxDocument()
-        notes = Footnotes(doc)
-        _furniture(doc)
-        doc.add_heading(title, level=1)
-        table = doc.add_table(rows=1, cols=4)
-        table.style = "Table Grid"
-        for cell, name in zip(table.rows[0].cells, ("Agreement / article", "Strength", "Topics", "Text")):
-            cell.text = name
-        for r in rows:
-            cells = table.add_row().cells
-            cells[0].text = f"{r['agreement']} {r['article']} {r['title']}".strip()
-            notes.add(cells[0].paragraphs[0], r["citation"] + ".")
-            cells[1].text, cells[2].text, cells[3].text = r["strength"], r["topics"], r["text"]
-        _set_widths(table, (4.0, 2.2, 2.6, 8.2))
-        doc.save(tmp)
-    else:
-        raise ValueError(f"{out.name}: export as .csv or .docx")
-    tmp.replace(out)
-    return out
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def basket_hits(store, basket: Path) -> list[Hit]:
     """A basket file: one `DOC ARTICLE` per line (`india_korea_digital_fta 12.13`); # starts a comment."""
-    from .search import citation
+    from .search import make_hit
 
     hits = []
     for n, line in enumerate(Path(basket).read_text(encoding="utf-8").splitlines(), 1):
@@ -393,18 +363,8 @@ def basket_hits(store, basket: Path) -> list[Hit]:
         if not line:
             continue
         doc_id, _, number = line.partition(" ")
-        rows = store.db.execute(
-            "SELECT a.*, d.title AS doc_title FROM articles a JOIN documents d ON d.doc_id = a.doc_id "
-            "WHERE a.doc_id = ?", (doc_id,)).fetchall()
-        key = number.strip().lower().removeprefix("article").strip(" :.")
-        match = [r for r in rows if r["article_number"].lower().removeprefix("article").strip(" :.-") == key]
-        if not match:
+        found = store.find_articles(doc_id, number)
+        if not found:
             raise BriefError(f"{basket}:{n}: no article {number.strip()!r} in {doc_id!r}")
-        a = match[0]
-        clause = store.db.execute("SELECT id, strength, page FROM clauses WHERE article_id = ? ORDER BY seq LIMIT 1",
-                                  (a["id"],)).fetchone()
-        hits.append(Hit(doc_id=doc_id, article_number=a["article_number"], article_title=a["article_title"],
-                        citation=citation(a["doc_title"], a["article_number"], a["page_start"]), score=0.0,
-                        strength=clause["strength"] if clause else "", topics=json.loads(a["topics"]),
-                        clause_id=None, page=a["page_start"], snippet=a["text"]))
+        hits.append(make_hit(found[0], store.documents_by_id([doc_id])[doc_id]))
     return hits

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from pathlib import Path
 
 import numpy as np
+
+from .store import VectorCache
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIM = 384
@@ -33,13 +34,11 @@ class Embedder:
 
         self.model = SentenceTransformer(_model_path(), device="cpu")
         self.batch_size = batch_size
-        self.cache: sqlite3.Connection | None = None
+        self.cache: VectorCache | None = None
         self.encoded = 0  # texts actually run through the model (cache misses)
         if home is not None:
             Path(home).mkdir(parents=True, exist_ok=True)
-            self.cache = sqlite3.connect(Path(home) / "embeddings.sqlite", timeout=60)
-            self.cache.execute("PRAGMA journal_mode = WAL")
-            self.cache.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+            self.cache = VectorCache(Path(home) / "embeddings.sqlite")
 
     @staticmethod
     def key(text: str) -> str:
@@ -51,11 +50,7 @@ class Embedder:
         keys = [self.key(t) for t in texts]
         found: dict[str, np.ndarray] = {}
         if self.cache is not None:
-            for i in range(0, len(keys), 900):
-                chunk = keys[i:i + 900]
-                rows = self.cache.execute(
-                    f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-                found.update((k, np.frombuffer(v, dtype="float32")) for k, v in rows)
+            found.update((k, np.frombuffer(v, dtype="float32")) for k, v in self.cache.get(keys).items())
         missing = list(dict.fromkeys(k for k in keys if k not in found))
         if missing:
             by_key = {k: t[:MAX_CHARS] for k, t in zip(keys, texts)}
@@ -68,9 +63,7 @@ class Embedder:
             new = dict(zip(order, vecs))
             found.update(new)
             if self.cache is not None:
-                with self.cache:
-                    self.cache.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                                           [(k, v.tobytes()) for k, v in new.items()])
+                self.cache.put({k: v.tobytes() for k, v in new.items()})
         return np.stack([found[k] for k in keys])
 
     def close(self) -> None:

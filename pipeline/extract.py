@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -353,23 +352,16 @@ def detect_body_size(pages: list[Page]) -> float:
 
 
 def ocr_available() -> bool:
-    return shutil.which("tesseract") is not None
+    from .ocr import unavailable_reason
+
+    return not unavailable_reason()
 
 
-def _ocr_words(pdf_page, scale: float = 300 / 72) -> list[Word]:
-    import pytesseract
+def _ocr_words(pdf_page) -> list[Word]:
+    from .ocr import recognise_page
 
-    image = pdf_page.render(scale=scale).to_pil().convert("L")
-    data = pytesseract.image_to_data(image, lang="eng", config="--psm 3", output_type=pytesseract.Output.DICT)
-    words = []
-    for i, txt in enumerate(data["text"]):
-        txt = (txt or "").strip()
-        if not txt or float(data["conf"][i]) < 0:
-            continue
-        x0, top = data["left"][i] / scale, data["top"][i] / scale
-        w, h = data["width"][i] / scale, data["height"][i] / scale
-        words.append(Word(txt, x0, x0 + w, top, top + h, round(h * 1.35 / 0.5) * 0.5, False, False))
-    return words
+    return [Word(w.text, w.x0, w.x1, w.top, w.bottom, round((w.bottom - w.top) * 1.35 / 0.5) * 0.5, False, False)
+            for w in recognise_page(pdf_page)]
 
 
 # ---------------------------------------------------------------- entry point
@@ -432,8 +424,9 @@ def extract_pages(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAUL
         if not ocr:
             raise ExtractionError("scanned PDF with no text layer (OCR disabled)")
         if not ocr_available():
-            raise ExtractionError("scanned PDF with no text layer and Tesseract is not installed "
-                                  "(apt-get install tesseract-ocr)")
+            from .ocr import unavailable_reason
+
+            raise ExtractionError(f"scanned PDF with no text layer, and {unavailable_reason()}")
         _ocr_pages(path, pages, scanned)
     elif not any(p.lines for p in pages):
         raise ExtractionError("PDF has no extractable text")

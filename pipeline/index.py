@@ -6,8 +6,6 @@ of articles that changed or disappeared, embeds and adds new ones) and saves ato
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,18 +13,19 @@ import faiss
 import numpy as np
 
 from .embed import DIM, Embedder
+from .fileutil import atomic_write
 
 INDEX_FILES = {"body": "articles.faiss", "heading": "headings.faiss"}
 
 
-def article_text(row) -> str:
+def article_text(art) -> str:
     """What the body vector reads: number, title, chapter, then the text."""
-    return f"{row['article_number']} {row['article_title']}. {row['chapter_title']}. {row['text']}"
+    return f"{art.article_number} {art.article_title}. {art.chapter_title}. {art.text}"
 
 
-def heading_text(row) -> str:
+def heading_text(art) -> str:
     """What the heading vector reads: the drafters' own headings."""
-    return f"{row['article_title']}. {row['chapter_title']}" if row["article_title"] else row["chapter_title"]
+    return f"{art.article_title}. {art.chapter_title}" if art.article_title else art.chapter_title
 
 
 class VectorIndex:
@@ -58,14 +57,7 @@ class VectorIndex:
             self.index.remove_ids(np.asarray(sorted(ids), dtype="int64"))
 
     def save(self) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-        os.close(fd)
-        try:
-            faiss.write_index(self.index, tmp)
-            os.replace(tmp, self.path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        atomic_write(self.path, lambda tmp: faiss.write_index(self.index, tmp))
 
     def search(self, query: np.ndarray, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
         if self.index.ntotal == 0:
@@ -82,10 +74,8 @@ class VectorIndex:
 
 def sync_index(store, embedder: Embedder, on_progress: Callable[[str], None] | None = None) -> dict[str, int]:
     """Make the FAISS indexes hold exactly the store's articles; returns counts of what changed."""
-    rows = store.db.execute(
-        "SELECT id, article_number, article_title, chapter_title, text FROM articles ORDER BY id").fetchall()
-    by_id = {r["id"]: r for r in rows}
-    report = {"articles": len(rows)}
+    by_id = store.articles_by_id(store.article_ids(), with_parts=False)
+    report = {"articles": len(by_id)}
     for kind, fname in INDEX_FILES.items():
         vi = VectorIndex.load(store.home / fname)
         have = vi.ids()
@@ -109,7 +99,7 @@ def load_indexes(store, allow_stale: bool = False) -> dict[str, VectorIndex]:
     """The indexes, checked against the store (counts and ids); raises when they are out of date,
     unless `allow_stale` (an ingestion is running: search the last saved index as it is)."""
     out = {}
-    ids = None if allow_stale else {r[0] for r in store.db.execute("SELECT id FROM articles")}
+    ids = None if allow_stale else set(store.article_ids())
     for kind, fname in INDEX_FILES.items():
         vi = VectorIndex.load(store.home / fname)
         if ids is not None and (vi.index.ntotal != len(ids) or vi.ids() != ids):
@@ -120,3 +110,21 @@ def load_indexes(store, allow_stale: bool = False) -> dict[str, VectorIndex]:
 
 class IndexOutOfDate(Exception):
     """The FAISS index does not match the store; `sync_index` rebuilds it."""
+
+
+def open_fresh_indexes(store, make_embedder: Callable[[], Embedder]) -> tuple[dict[str, VectorIndex], bool]:
+    """The indexes, rebuilt from the store first when they are out of date, unless an ingestion is
+    running: it is the one writer and brings the index up to date when it ends, so meanwhile the
+    last saved index is used as it is (articles stored since are found by keywords only).
+    Returns the indexes and whether they are such a stale copy."""
+    from .lock import WriterBusy, writer_lock
+
+    try:
+        return load_indexes(store), False
+    except IndexOutOfDate:
+        try:
+            with writer_lock(store.home):
+                sync_index(store, make_embedder())
+        except WriterBusy:
+            return load_indexes(store, allow_stale=True), True
+        return load_indexes(store), False

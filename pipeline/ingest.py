@@ -1,24 +1,45 @@
-"""Ingestion: find PDFs, skip unchanged ones by sha256, parse the rest in worker processes, store.
+"""Ingestion, the one core operation: sources → changed files → parse (pluggable executor) → store →
+index → an `IngestReport` with counts, stage times, peak memory and quarantine.
 
-Parsing (extract → segment → metadata) is pure and runs in a process pool; the store has one
-writer, this process. A file that fails gets a one-line reason and the run goes on.
+Parsing (extract → segment → metadata → analyse) is pure and runs wherever the caller's executor
+puts it: a process pool for `clausebank ingest`, Prefect tasks for the nightly flow, this process in
+tests. The store and the index have one writer, this process, under the writer lock.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import resource
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
-from .analyse import analyse
-from .extract import DEFAULT_MAX_PAGES, ExtractionError, extract_pages
-from .metadata import detect_metadata
+from .extract import DEFAULT_MAX_PAGES, ExtractionError
+from .fileutil import atomic_write_text
+from .lock import writer_lock
 from .models import Document
-from .segment import build_document
 from .store import Store
+
+#: called as `submit(path, sha256, ocr, max_pages)`; returns something with `.result()` → `ParseResult`
+Submit = Callable[[str, str, bool, int], "ResultLike"]
+Progress = Callable[[str, str], None]  # (path, status) per file: new / changed / unchanged / failed: reason
+
+
+class ResultLike(Protocol):
+    def result(self) -> "ParseResult": ...
+
+
+@dataclass
+class ParseResult:
+    document: Document
+    worker_peak_mb: float
 
 
 @dataclass
@@ -30,10 +51,20 @@ class IngestReport:
     articles: int = 0
     clauses: int = 0
     topics: Counter = field(default_factory=Counter)  # articles added per topic
+    started: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ"))
+    seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    peak_mb: float = 0.0
+    peak_worker_mb: float = 0.0
+    index: dict | None = None  # what the index sync did, when it ran
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    def summary(self) -> str:
+        return (f"{len(self.new)} new, {len(self.changed)} changed, {len(self.unchanged)} unchanged, "
+                f"{len(self.failed)} failed")
 
 
 def discover_pdfs(paths: Iterable[Path | str]) -> list[Path]:
@@ -59,6 +90,11 @@ def file_sha256(path: Path) -> str:
 def parse_pdf(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAULT_MAX_PAGES,
               sha256: str | None = None) -> Document:
     """One PDF → an analysed Document with metadata and articles (raises ExtractionError with the reason)."""
+    from .analyse import analyse
+    from .extract import extract_pages
+    from .metadata import detect_metadata
+    from .segment import build_document
+
     path = Path(path)
     pages = extract_pages(path, ocr=ocr, max_pages=max_pages)
     doc = build_document(path, pages, sha256=sha256 or file_sha256(path))
@@ -69,12 +105,47 @@ def parse_pdf(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAULT_MA
     return analyse(doc)
 
 
-def _parse_job(path: str, sha: str, ocr: bool, max_pages: int) -> Document:
-    return parse_pdf(path, ocr=ocr, max_pages=max_pages, sha256=sha)
+def parse_job(path: str, sha: str, ocr: bool = True, max_pages: int = DEFAULT_MAX_PAGES) -> ParseResult:
+    """What a worker runs for one file: parse it, and say how much memory the worker has used so far."""
+    exit_with_parent()
+    doc = parse_pdf(path, ocr=ocr, max_pages=max_pages, sha256=sha)
+    return ParseResult(doc, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
+
+
+_watchdog_started = False
+
+
+def exit_with_parent(poll_seconds: float = 0.5) -> None:
+    """In a worker process: exit at once when the process that started it dies (killed, out of memory,
+    terminal closed) instead of living on as an orphan. Idempotent; does nothing in the main process."""
+    import multiprocessing
+
+    global _watchdog_started
+    if _watchdog_started or multiprocessing.parent_process() is None:
+        return
+    _watchdog_started = True
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="clausebank-exit-with-parent", daemon=True).start()
+
+
+def serial_submit(path: str, sha: str, ocr: bool, max_pages: int) -> Future:
+    """Parse in this process (tests, one file): a finished future."""
+    fut: Future = Future()
+    try:
+        fut.set_result(parse_job(path, sha, ocr, max_pages))
+    except Exception as exc:  # delivered through .result(), like a pool's future
+        fut.set_exception(exc)
+    return fut
 
 
 def partition_changed(store: Store, paths: Iterable[Path | str], report: IngestReport,
-                      on_progress: Callable[[str, str], None] | None = None) -> list[tuple[Path, str]]:
+                      on_progress: Progress | None = None) -> list[tuple[Path, str]]:
     """Hash every PDF found under `paths`: unchanged ones and unreadable ones go into the report;
     the rest are returned as (path, sha256) to be parsed."""
     todo: list[tuple[Path, str]] = []
@@ -95,7 +166,96 @@ def partition_changed(store: Store, paths: Iterable[Path | str], report: IngestR
     return todo
 
 
-def store_document(store: Store, report: IngestReport, path: Path | str, doc: Document) -> str:
+def ingest(
+    home: Path | str,
+    paths: Iterable[Path | str],
+    submit: Submit = serial_submit,
+    *,
+    ocr: bool = True,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    index: bool = True,
+    make_embedder: Callable | None = None,
+    on_progress: Progress | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders into the store under `home`, as the one writer.
+
+    `submit` decides where parsing runs (see `Submit`); a file that fails gets a one-line reason in
+    the report and in `<home>/quarantine.json`, and the run goes on. The index is brought in line
+    with the store at the end when anything changed or it is missing (`index=False` skips that)."""
+    home = Path(home)
+    report = IngestReport()
+    t0 = time.perf_counter()
+    stage = _StageClock(report, on_stage)
+    with writer_lock(home), Store(home) as store:
+        stage("discover + hash + skip unchanged")
+        todo = partition_changed(store, paths, report, on_progress)
+        pending = [(path, sha, submit(str(path), sha, ocr, max_pages)) for path, sha in todo]
+        stage("parse (workers)")
+        store_seconds = 0.0
+        for path, sha, future in pending:
+            try:
+                result = future.result()
+            except ExtractionError as exc:
+                _fail(report, path, str(exc), on_progress, home, sha)
+                continue
+            except Exception as exc:  # a parser bug must not stop the run; say what it was
+                _fail(report, path, f"unexpected {type(exc).__name__}: {exc}", on_progress, home, sha)
+                continue
+            report.peak_worker_mb = max(report.peak_worker_mb, result.worker_peak_mb)
+            t_store = time.perf_counter()
+            status = _store_document(store, report, path, result.document)
+            store_seconds += time.perf_counter() - t_store
+            if on_progress:
+                on_progress(str(path), status)
+        stage.add("store", store_seconds)
+        if index and (report.new or report.changed or not _index_exists(home)):
+            stage("embed + index")
+            from .index import sync_index
+
+            if make_embedder is None:
+                from .embed import Embedder
+
+                make_embedder = lambda: Embedder(home)  # noqa: E731
+            report.index = sync_index(store, make_embedder())
+        stage.stop()
+    report.seconds = time.perf_counter() - t0
+    report.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return report
+
+
+class _StageClock:
+    """Seconds per stage into the report; `clock(name)` ends the running stage and starts `name`."""
+
+    def __init__(self, report: IngestReport, on_stage: Callable[[str], None] | None):
+        self.report, self.on_stage = report, on_stage
+        self.name: str | None = None
+        self.t = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        self.stop()
+        self.name, self.t = name, time.perf_counter()
+        if self.on_stage:
+            self.on_stage(name)
+
+    def add(self, name: str, seconds: float) -> None:
+        """A stage timed inside another (storing happens between parse results): moved out of it."""
+        self.report.stages[name] = self.report.stages.get(name, 0.0) + seconds
+        self.t += seconds
+
+    def stop(self) -> None:
+        if self.name is not None:
+            self.report.stages[self.name] = self.report.stages.get(self.name, 0.0) + time.perf_counter() - self.t
+            self.name = None
+
+
+def _index_exists(home: Path) -> bool:
+    from .index import INDEX_FILES
+
+    return all((home / name).exists() for name in INDEX_FILES.values())
+
+
+def _store_document(store: Store, report: IngestReport, path: Path | str, doc: Document) -> str:
     """Write one parsed document and count it in the report; returns 'new', 'changed' or 'unchanged'."""
     status = store.upsert(doc)
     getattr(report, status).append(str(path))
@@ -105,46 +265,48 @@ def store_document(store: Store, report: IngestReport, path: Path | str, doc: Do
     return status
 
 
-def ingest_paths(
-    store: Store,
-    paths: Iterable[Path | str],
-    *,
-    workers: int | None = None,
-    ocr: bool = True,
-    max_pages: int = DEFAULT_MAX_PAGES,
-    on_progress: Callable[[str, str], None] | None = None,
-) -> IngestReport:
-    """Ingest files and folders into the store; `on_progress(path, status)` is called per file."""
-    report = IngestReport()
-    todo = partition_changed(store, paths, report, on_progress)
-    workers = workers or min(len(todo), os.cpu_count() or 1) or 1
-    if workers <= 1 or len(todo) <= 1:
-        for path, sha in todo:
-            _store_result(store, report, path, lambda: _parse_job(str(path), sha, ocr, max_pages), on_progress)
-        return report
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_parse_job, str(p), sha, ocr, max_pages): p for p, sha in todo}
-        for fut in as_completed(futures):
-            _store_result(store, report, futures[fut], fut.result, on_progress)
-    return report
-
-
-def _store_result(store: Store, report: IngestReport, path: Path, get: Callable[[], Document],
-                  on_progress: Callable[[str, str], None] | None) -> None:
-    try:
-        doc = get()
-    except ExtractionError as exc:
-        _fail(report, path, str(exc), on_progress)
-        return
-    except Exception as exc:  # a parser bug must not stop the run; say what it was
-        _fail(report, path, f"unexpected {type(exc).__name__}: {exc}", on_progress)
-        return
-    status = store_document(store, report, path, doc)
-    if on_progress:
-        on_progress(str(path), status)
-
-
-def _fail(report: IngestReport, path: Path, reason: str, on_progress) -> None:
+def _fail(report: IngestReport, path: Path, reason: str, on_progress: Progress | None,
+          home: Path | None = None, sha: str = "") -> None:
     report.failed.append((str(path), reason))
+    if home is not None:
+        quarantine(home, str(path), sha, reason)
     if on_progress:
         on_progress(str(path), "failed: " + reason)
+
+
+def quarantine(home: Path, path: str, sha: str, reason: str) -> None:
+    """Record a file that failed for good in `<home>/quarantine.json` (one entry per path)."""
+    qfile = home / "quarantine.json"
+    entries = json.loads(qfile.read_text()) if qfile.exists() else []
+    entries = [e for e in entries if e["path"] != path] + [
+        {"path": path, "sha256": sha, "reason": reason, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}]
+    atomic_write_text(qfile, json.dumps(entries, indent=1))
+
+
+def render_report(report: IngestReport) -> str:
+    """The run report in Markdown."""
+    lines = [f"# clausebank ingest run {report.started}", "", f"Duration: {report.seconds:.1f} s", "",
+             "| stage | seconds |", "| --- | --- |"]
+    lines += [f"| {name} | {sec:.1f} |" for name, sec in report.stages.items()]
+    lines += ["", f"Peak memory: {report.peak_mb:.0f} MB in the ingesting process, {report.peak_worker_mb:.0f} MB "
+                  "in the largest worker process.", "", "| documents | count |", "| --- | --- |"]
+    for key in ("new", "changed", "unchanged", "failed"):
+        lines.append(f"| {key} | {len(getattr(report, key))} |")
+    lines += ["", f"Articles added: {report.articles}; clauses added: {report.clauses}.", ""]
+    if report.topics:
+        lines += ["| topic | articles added |", "| --- | --- |"]
+        lines += [f"| {t} | {n} |" for t, n in sorted(report.topics.items())]
+        lines.append("")
+    if report.failed:
+        lines += ["## Failed (quarantined)", ""] + [f"- `{p}`: {r}" for p, r in report.failed] + [""]
+    if report.index:
+        lines.append(f"Search index: {report.index}")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: IngestReport, home: Path | str) -> tuple[Path, str]:
+    """Write the run report to `<home>/runs/<started>.md`; returns its path and text."""
+    text = render_report(report)
+    path = Path(home) / "runs" / f"{report.started}.md"
+    atomic_write_text(path, text)
+    return path, text

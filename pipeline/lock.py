@@ -1,29 +1,76 @@
-"""One writer at a time: an exclusive lock file under the home folder (released if the process dies)."""
+"""One writer at a time: an exclusive lock on `<home>/ingest.lock` that names its holder.
+
+The kernel releases a `flock` when the holder dies. It cannot when a process that inherited the
+descriptor lives on (an orphaned worker of a killed ingestion): then the file names a holder that is
+gone (its pid no longer runs with the recorded start time), and the lock is taken over with a warning
+on a fresh lock file, leaving the orphan holding only the old, unlinked one.
+"""
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+LOCK_NAME = "ingest.lock"
 
 
 class WriterBusy(Exception):
     """Another ingestion holds the store."""
 
 
-@contextmanager
-def writer_lock(home: Path, wait: bool = False):
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / "ingest.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def process_start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux /proc), or None when it is not running."""
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            holder = path.read_text().strip() or "another process"
-            raise WriterBusy(f"another ingestion is running ({holder}); try again when it ends") from None
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22; the command name may hold spaces
+
+
+def holder_alive(text: str) -> bool:
+    """Whether the holder named in a lock file (`pid N start T`) still runs."""
+    parts = text.split()
+    if len(parts) < 4 or parts[0] != "pid" or parts[2] != "start":
+        return True  # being written by a starting holder, or unreadable: assume alive
+    return process_start_time(int(parts[1])) == parts[3]
+
+
+@contextmanager
+def writer_lock(home: Path | str, wait: bool = False):
+    home = Path(home)
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / LOCK_NAME
+    fd = _acquire(path, wait)
+    try:
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()}".encode())
+        os.write(fd, f"pid {os.getpid()} start {process_start_time(os.getpid())}".encode())
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _acquire(path: Path, wait: bool) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        return fd
+    except BlockingIOError:
+        holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
+        os.close(fd)
+    if holder_alive(holder):
+        raise WriterBusy(f"another ingestion is running ({holder or 'starting'}); try again when it ends")
+    log.warning("%s: its holder (%s) is gone but a process it left still holds the lock; taking it over",
+                path, holder)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(fd).st_ino != os.stat(path).st_ino:  # another process took it over at the same time
+            raise BlockingIOError
+    except (BlockingIOError, FileNotFoundError):
+        os.close(fd)
+        raise WriterBusy("another ingestion took over the lock just now; try again when it ends") from None
+    return fd

@@ -1,8 +1,17 @@
 """The one data model passed from stage to stage (see ../shared/design.md)."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+
+def article_key(number: str) -> str:
+    """`Article 12.15` / `ARTICLE 12.15:` / `Art. 12.15` / `12.15` → `12.15`: how users and files name an
+    article. Other keywords (`Section 3`) keep their word, so `Section 3` and `Article 3` stay apart."""
+    s = re.sub(r"\s+", " ", (number or "").strip().lower())
+    s = re.sub(r"^(article|art\.)\s*[:.\-–]?\s*", "", s)
+    return re.sub(r"[\s:.\-–]+$", "", s)
 
 
 @dataclass
@@ -68,6 +77,7 @@ class Clause:
     exceptions: list[Evidence] = field(default_factory=list)
     topics: list[Evidence] = field(default_factory=list)
     entities: list[Evidence] = field(default_factory=list)
+    id: int | None = None  # the store's row id, once stored
 
 
 @dataclass
@@ -86,6 +96,9 @@ class Article:
     footnotes: list[str] = field(default_factory=list)
     clauses: list[Clause] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
+    id: int | None = None  # the store's row id, once stored
+    instrument: str = ""  # in a volume binding several agreements: the one this article belongs to
+    unit: str = "article"  # "article", "annex" (annex / appendix text) or "table" (tariff schedules...)
 
     def bench_record(self) -> dict[str, Any]:
         """The bench JSONL shape (see ../shared/bench/README.md)."""
@@ -117,14 +130,37 @@ class Document:
     pages: int = 0
     articles: list[Article] = field(default_factory=list)
     ocr: bool = False
+    short_name: str = ""  # as papers cite it: `India–Korea DTEPA`
+    place_signed: str = ""
+
+    @property
+    def year(self) -> str:
+        return self.date_signed[:4]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 @dataclass
+class Filters:
+    """What a search is restricted to; None means no restriction."""
+
+    topic: str | None = None
+    party: str | None = None  # ISO-3 or a country name
+    kind: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    strength: str | None = None
+    doc: str | None = None
+
+    def active(self) -> bool:
+        return any(v is not None for v in vars(self).values())
+
+
+@dataclass
 class Hit:
-    """One search result: an article with its best clause, score and citation."""
+    """One search result: an article with its best clause, score and citation, and what readers of a
+    hit (terminal, web page, paper, export) need about its document."""
 
     doc_id: str
     article_number: str
@@ -136,3 +172,17 @@ class Hit:
     topics: list[str] = field(default_factory=list)
     clause_id: int | None = None
     page: int = 0
+    doc_title: str = ""
+    short_name: str = ""
+    kind: str = ""
+    date_signed: str = ""
+    parties: list[str] = field(default_factory=list)
+    chapter_title: str = ""
+    text: str = ""  # the whole article body
+    clause_text: str = ""  # the best-matching paragraph
+    exceptions: list[str] = field(default_factory=list)  # carve-out labels of that paragraph
+    article_id: int | None = None
+
+    @property
+    def year(self) -> str:
+        return self.date_signed[:4]

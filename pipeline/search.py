@@ -3,37 +3,19 @@ reciprocal rank; filters by topic, party, kind, year, strength and document; exa
 """
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from .countries import iso3
-from .embed import Embedder
-from .index import load_indexes
-from .models import Hit
+from .models import Article, Document, Filters, Hit
 from .store import Store
 
 RRF_K = 60
 DEPTH = 200  # candidates taken from each ranker
 STOP = set("the of and to a in or for by be any that this with as on its is are shall may such other which "
            "an at from not under their about what how do does".split())
-
-
-@dataclass
-class Filters:
-    topic: str | None = None
-    party: str | None = None
-    kind: str | None = None
-    year_from: int | None = None
-    year_to: int | None = None
-    strength: str | None = None
-    doc: str | None = None
-
-    def active(self) -> bool:
-        return any(v is not None for v in vars(self).values())
 
 
 class FilterError(ValueError):
@@ -44,23 +26,26 @@ def _query_terms(text: str) -> list[str]:
     return [w for w in re.findall(r"\w+", text.lower()) if w not in STOP and len(w) > 1]
 
 
-def _fts_query(terms: list[str]) -> str:
-    return " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
-
-
 class Searcher:
     """Opens the store, the indexes and the embedder once; `search()` many times."""
 
-    def __init__(self, store: Store, embedder: Embedder | None = None, query_threads: int | None = 1,
-                 allow_stale: bool = False):
+    def __init__(self, store: Store, embedder=None, query_threads: int | None = 1,
+                 allow_stale: bool = False, make_embedder: Callable | None = None):
         """`allow_stale`: search the last saved FAISS index even if the store has moved on (while an
         ingestion runs); articles it does not hold yet are found by the FTS5 rankers only.
         `query_threads`: torch threads for embedding queries, and FAISS on one thread (both
         process-wide; None leaves them as they are).
         One thread embeds the query while the FTS5 rankers run on the other core in a worker thread:
-        p50 23-26 ms against 29-31 ms with both cores on the query (31,572 articles, BENCHMARKS.md)."""
+        p50 23-26 ms against 29-31 ms with both cores on the query (31,572 articles, BENCHMARKS.md).
+        Without `allow_stale`, an index that is out of date is rebuilt first (see `open_fresh_indexes`)."""
+        from .embed import Embedder
+        from .index import load_indexes, open_fresh_indexes
+
         self.store = store
-        self.indexes = load_indexes(store, allow_stale=allow_stale)
+        if allow_stale:
+            self.indexes, self.stale = load_indexes(store, allow_stale=True), True
+        else:
+            self.indexes, self.stale = open_fresh_indexes(store, make_embedder or (lambda: Embedder(store.home)))
         # queries are embedded afresh: a search never writes to the home's vector cache, which
         # belongs to the (single) ingestion writer
         self.embedder = embedder or Embedder()
@@ -79,18 +64,17 @@ class Searcher:
     def close(self) -> None:
         """Close the worker thread's read connection and stop the thread."""
         def close_db() -> None:
-            if (db := getattr(self._lexical_local, "db", None)) is not None:
-                db.close()
+            if (reader := getattr(self._lexical_local, "store", None)) is not None:
+                reader.close()
         self._lexical_pool.submit(close_db).result()
         self._lexical_pool.shutdown()
 
-    def _lexical_db(self) -> sqlite3.Connection:
-        """The worker thread's own read-only connection (SQLite connections stay in their thread)."""
-        db = getattr(self._lexical_local, "db", None)
-        if db is None:
-            db = self._lexical_local.db = sqlite3.connect(self.store.path, timeout=60)
-            db.execute("PRAGMA query_only = ON")
-        return db
+    def _lexical_store(self) -> Store:
+        """The worker thread's own read-only store (SQLite connections stay in their thread)."""
+        reader = getattr(self._lexical_local, "store", None)
+        if reader is None:
+            reader = self._lexical_local.store = Store(self.store.home, readonly=True)
+        return reader
 
     def _lexical_rankings(self, terms: list[str], allowed: set[int] | None) -> list[list[int]]:
         """BM25 over whole articles, and over their titles and chapter titles only."""
@@ -107,52 +91,21 @@ class Searcher:
         candidates = [i for i in lexical if allowed is None or i in allowed]
         if not candidates:
             return []
-        labelled = {r[0] for r in self.store.db.execute(
-            f"SELECT article_id FROM article_topics WHERE topic IN ({','.join('?' * len(topics))}) "
-            f"AND article_id IN ({','.join('?' * len(candidates))})", [*sorted(topics), *candidates])}
+        labelled = self.store.ids_with_topics(topics, candidates)
         return [i for i in candidates if i in labelled]
 
     def allowed_ids(self, f: Filters) -> list[int] | None:
         if not f.active():
             return None
-        where, args = [], []
-        if f.doc:
-            where.append("a.doc_id = ?")
-            args.append(f.doc)
-        if f.topic:
-            where.append("a.id IN (SELECT article_id FROM article_topics WHERE topic = ?)")
-            args.append(f.topic)
+        code = None
         if f.party:
             code = iso3(f.party)
             if not code:
                 raise FilterError(f"unknown party {f.party!r}: use an ISO-3 code (KOR) or a country name")
-            where.append("a.doc_id IN (SELECT doc_id FROM document_parties WHERE party = ?)")
-            args.append(code)
-        if f.kind:
-            where.append("lower(d.kind) = lower(?)")
-            args.append(f.kind)
-        if f.year_from is not None:
-            where.append("d.date_signed != '' AND CAST(substr(d.date_signed, 1, 4) AS INTEGER) >= ?")
-            args.append(f.year_from)
-        if f.year_to is not None:
-            where.append("d.date_signed != '' AND CAST(substr(d.date_signed, 1, 4) AS INTEGER) <= ?")
-            args.append(f.year_to)
-        if f.strength:
-            where.append("EXISTS (SELECT 1 FROM clauses c WHERE c.article_id = a.id AND c.strength = ?)")
-            args.append(f.strength)
-        sql = "SELECT a.id FROM articles a JOIN documents d ON d.doc_id = a.doc_id WHERE " + " AND ".join(where)
-        return [r[0] for r in self.store.db.execute(sql, args)]
+        return self.store.filtered_article_ids(f, code)
 
     def _bm25(self, terms: list[str], column: str | None, allowed: set[int] | None) -> list[int]:
-        if not terms:
-            return []
-        match = _fts_query(terms)
-        if column:
-            match = f"{{{column}}} : ({match})"
-        rows = self._lexical_db().execute(
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts, 4.0, 2.0, 1.0) "
-            "LIMIT ?", (match, DEPTH * (20 if allowed is not None else 1))).fetchall()
-        ids = [r[0] for r in rows]
+        ids = self._lexical_store().bm25(terms, column, DEPTH * (20 if allowed is not None else 1))
         return [i for i in ids if allowed is None or i in allowed][:DEPTH]
 
     def search(self, query: str, filters: Filters | None = None, top: int = 10) -> list[Hit]:
@@ -177,29 +130,30 @@ class Searcher:
         return self._hits(best, terms)
 
     def _hits(self, scored: list[tuple[int, float]], terms: list[str]) -> list[Hit]:
-        if not scored:
-            return []
-        ids = [a for a, _ in scored]
-        marks = ",".join("?" * len(ids))
-        arts = {r["id"]: r for r in self.store.db.execute(
-            f"SELECT a.*, d.title AS doc_title FROM articles a JOIN documents d ON d.doc_id = a.doc_id "
-            f"WHERE a.id IN ({marks})", ids)}
-        clauses: dict[int, list] = {}
-        for c in self.store.db.execute(f"SELECT * FROM clauses WHERE article_id IN ({marks}) ORDER BY seq", ids):
-            clauses.setdefault(c["article_id"], []).append(c)
+        arts = self.store.articles_by_id([a for a, _ in scored])
+        docs = self.store.documents_by_id([a.doc_id for a in arts.values()])
         hits = []
         for aid, score in scored:
-            if (a := arts.get(aid)) is None:  # in a stale index, gone from the store
+            if (art := arts.get(aid)) is None:  # in a stale index, gone from the store
                 continue
-            best = max(clauses.get(aid, []), key=lambda c: _overlap(c["text"], terms), default=None)
-            text = best["text"] if best else a["text"]
-            hits.append(Hit(
-                doc_id=a["doc_id"], article_number=a["article_number"], article_title=a["article_title"],
-                citation=citation(a["doc_title"], a["article_number"], best["page"] if best else a["page_start"]),
-                score=round(score, 5), snippet=highlight(text, terms), strength=best["strength"] if best else "",
-                topics=json.loads(a["topics"]), clause_id=best["id"] if best else None,
-                page=best["page"] if best else a["page_start"]))
+            best = max(art.clauses, key=lambda c: _overlap(c.text, terms), default=None)
+            hits.append(make_hit(art, docs[art.doc_id], best, score, highlight(best.text if best else art.text, terms)))
         return hits
+
+
+def make_hit(art: Article, doc: Document, clause=None, score: float = 0.0, snippet: str = "") -> Hit:
+    """A hit for an article (and the paragraph that answers best: the first one when none is given)."""
+    clause = clause if clause is not None else (art.clauses[0] if art.clauses else None)
+    page = clause.page if clause else art.page_start
+    return Hit(
+        doc_id=art.doc_id, article_number=art.article_number, article_title=art.article_title,
+        citation=citation(doc.short_name or doc.title, art.article_number, page, art.instrument),
+        score=round(score, 5), snippet=snippet or (clause.text if clause else art.text),
+        strength=clause.strength if clause else "", topics=list(art.topics),
+        clause_id=clause.id if clause else None, page=page, doc_title=doc.title, short_name=doc.short_name,
+        kind=doc.kind, date_signed=doc.date_signed, parties=list(doc.parties), chapter_title=art.chapter_title,
+        text=art.text, clause_text=clause.text if clause else art.text,
+        exceptions=list(dict.fromkeys(e.label for e in clause.exceptions)) if clause else [], article_id=art.id)
 
 
 def _overlap(text: str, terms: list[str]) -> int:
@@ -218,11 +172,12 @@ def highlight(text: str, terms: list[str], width: int = 320) -> str:
     return snippet
 
 
-def citation(doc_title: str, article_number: str, page: int) -> str:
-    """`Regional Comprehensive Economic Partnership, Art. 12.15, p. 430` (`Section 3` stays as printed)."""
+def citation(agreement: str, article_number: str, page: int, instrument: str = "") -> str:
+    """`India–Korea DTEPA, Art. 12.13, p. 12` (`Section 3` stays as printed); in a volume binding
+    several agreements the article's own instrument is named: `Volume, Protocol X, Art. 3, p. 812`."""
     m = re.match(r"(?i)(article|art\.)\s*[:.\-–]?\s*(.+)", article_number or "")
     label = f"Art. {m.group(2)}" if m else (article_number or "")
-    return ", ".join(x for x in (doc_title, label, f"p. {page}") if x)
+    return ", ".join(x for x in (agreement, instrument, label, f"p. {page}") if x)
 
 
 def search(store: Store, query: str, filters: Filters | None = None, top: int = 10) -> list[Hit]:

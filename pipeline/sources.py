@@ -6,12 +6,12 @@ A URL's ETag / Last-Modified are kept in `<home>/sources.json`, so an unchanged 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
+
+from .fileutil import atomic_write_bytes, atomic_write_text
 
 
 def is_url(source: str) -> bool:
@@ -41,13 +41,7 @@ def fetch_url(url: str, home: Path, timeout: float = 60) -> tuple[Path, str]:
         raise OSError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
     except urllib.error.URLError as exc:
         raise OSError(f"{url}: {exc.reason}") from exc
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, target)
+    atomic_write_bytes(target, data)
     state[url] = {"etag": headers.get("ETag"), "last_modified": headers.get("Last-Modified"), "file": str(target)}
-    tmp_state = state_path.with_suffix(".json.tmp")
-    tmp_state.write_text(json.dumps(state, indent=1))
-    os.replace(tmp_state, state_path)
+    atomic_write_text(state_path, json.dumps(state, indent=1))
     return target, "downloaded"

@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .models import Article, Clause, Document, Evidence
+from .models import Article, Clause, Document, Evidence, Filters, article_key
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Bump when extraction, segmentation or analysis change what they produce: stored documents parsed
 # by another version count as changed, so the next ingest re-parses them even if the file is the same.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 DB_NAME = "clausebank.sqlite"
 
 MIGRATIONS: dict[int, str] = {
@@ -105,6 +105,13 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX document_parties_doc ON document_parties(doc_id);
     INSERT OR IGNORE INTO document_parties SELECT d.doc_id, j.value FROM documents d, json_each(d.parties) j;
     """,
+    # citations name agreements as papers do; bound volumes and annex tables
+    4: """
+    ALTER TABLE documents ADD COLUMN short_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN place_signed TEXT NOT NULL DEFAULT '';
+    ALTER TABLE articles ADD COLUMN instrument TEXT NOT NULL DEFAULT '';
+    ALTER TABLE articles ADD COLUMN unit TEXT NOT NULL DEFAULT 'article';
+    """,
 }
 
 
@@ -113,18 +120,36 @@ class StoreError(Exception):
 
 
 class Store:
-    """SQLite store under a home folder (`<home>/clausebank.sqlite`)."""
+    """SQLite store under a home folder (`<home>/clausebank.sqlite`).
 
-    def __init__(self, home: Path | str):
+    `readonly=True` opens an existing store for reading only (search workers, the web app): it never
+    migrates or writes, and keeps reading the last committed state while an ingestion writes."""
+
+    def __init__(self, home: Path | str, readonly: bool = False):
         self.home = Path(home)
-        self.home.mkdir(parents=True, exist_ok=True)
         self.path = self.home / DB_NAME
+        self.readonly = readonly
+        if readonly:
+            if not self.path.exists():
+                raise StoreError(f"no store at {self.path} (ingest some PDFs first)")
+            self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=60,
+                                      isolation_level=None, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self._check_version()
+            return
+        self.home.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
         self._migrate()
+
+    def _check_version(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: schema version {version}, this clausebank reads {SCHEMA_VERSION} "
+                             "(run an ingestion once to migrate it)")
 
     def close(self) -> None:
         self.db.close()
@@ -147,7 +172,10 @@ class Store:
             self.db.execute("COMMIT")
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: say so, never overwrite it
+            raise StoreError(f"{self.path}: {exc}") from exc
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: schema version {version} is newer than this clausebank ({SCHEMA_VERSION})")
         for v in range(version + 1, SCHEMA_VERSION + 1):
@@ -173,10 +201,11 @@ class Store:
             db.execute("DELETE FROM documents WHERE doc_id = ?", (document.doc_id,))
             db.execute(
                 "INSERT INTO documents (doc_id, sha256, path, title, kind, parties, date_signed, pages, ocr, ingested_at,"
-                " parser_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " parser_version, short_name, place_signed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (document.doc_id, document.sha256, document.path, document.title, document.kind,
                  json.dumps(document.parties), document.date_signed, document.pages, int(document.ocr),
-                 datetime.now(timezone.utc).isoformat(timespec="seconds"), PARSER_VERSION),
+                 datetime.now(timezone.utc).isoformat(timespec="seconds"), PARSER_VERSION,
+                 document.short_name, document.place_signed),
             )
             db.executemany("INSERT OR IGNORE INTO document_parties (doc_id, party) VALUES (?, ?)",
                            [(document.doc_id, p) for p in document.parties])
@@ -188,9 +217,11 @@ class Store:
     def _insert_article(db: sqlite3.Connection, doc_id: str, seq: int, art: Article) -> None:
         cur = db.execute(
             "INSERT INTO articles (doc_id, seq, chapter_number, chapter_title, section, article_number,"
-            " article_title, text, page_start, page_end, topics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " article_title, text, page_start, page_end, topics, instrument, unit)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (doc_id, seq, art.chapter_number, art.chapter_title, art.section, art.article_number,
-             art.article_title, art.text, art.page_start, art.page_end, json.dumps(art.topics)),
+             art.article_title, art.text, art.page_start, art.page_end, json.dumps(art.topics),
+             art.instrument, art.unit),
         )
         article_id = cur.lastrowid
         db.executemany(
@@ -226,29 +257,145 @@ class Store:
         """Articles in document order, with clauses and footnotes."""
         where, args = ("WHERE doc_id = ?", (doc_id,)) if doc_id else ("", ())
         rows = self.db.execute(f"SELECT * FROM articles {where} ORDER BY doc_id, seq", args).fetchall()
+        yield from self._articles(rows)
+
+    def _articles(self, rows: list[sqlite3.Row], with_parts: bool = True) -> list[Article]:
         ids = [r["id"] for r in rows]
         clauses: dict[int, list[Clause]] = {}
         notes: dict[int, list[str]] = {}
-        for chunk in _chunks(ids, 900):
+        for chunk in (_chunks(ids, 900) if with_parts else ()):
             marks = ",".join("?" * len(chunk))
             for c in self.db.execute(f"SELECT * FROM clauses WHERE article_id IN ({marks}) ORDER BY seq", chunk):
                 clauses.setdefault(c["article_id"], []).append(Clause(
                     text=c["text"], page=c["page"], number=c["number"], strength=c["strength"],
                     strength_evidence=c["strength_evidence"], exceptions=_unev(c["exceptions"]),
-                    topics=_unev(c["topics"]), entities=_unev(c["entities"])))
+                    topics=_unev(c["topics"]), entities=_unev(c["entities"]), id=c["id"]))
             for f in self.db.execute(f"SELECT * FROM footnotes WHERE article_id IN ({marks}) ORDER BY seq", chunk):
                 notes.setdefault(f["article_id"], []).append(f["text"])
-        for r in rows:
-            yield Article(
-                doc_id=r["doc_id"], article_number=r["article_number"], article_title=r["article_title"],
-                text=r["text"], page_start=r["page_start"], page_end=r["page_end"],
-                chapter_number=r["chapter_number"], chapter_title=r["chapter_title"], section=r["section"],
-                footnotes=notes.get(r["id"], []), clauses=clauses.get(r["id"], []), topics=json.loads(r["topics"]),
-            )
+        return [Article(
+            doc_id=r["doc_id"], article_number=r["article_number"], article_title=r["article_title"],
+            text=r["text"], page_start=r["page_start"], page_end=r["page_end"],
+            chapter_number=r["chapter_number"], chapter_title=r["chapter_title"], section=r["section"],
+            footnotes=notes.get(r["id"], []), clauses=clauses.get(r["id"], []), topics=json.loads(r["topics"]),
+            id=r["id"], instrument=r["instrument"], unit=r["unit"],
+        ) for r in rows]
+
+    def articles_by_id(self, ids: list[int], with_parts: bool = True) -> dict[int, Article]:
+        """Articles by row id (with clauses and footnotes unless `with_parts` is False); absent ids are left out."""
+        rows: list[sqlite3.Row] = []
+        for chunk in _chunks(list(ids), 900):
+            rows += self.db.execute(f"SELECT * FROM articles WHERE id IN ({','.join('?' * len(chunk))})",
+                                    chunk).fetchall()
+        return {a.id: a for a in self._articles(rows, with_parts)}
+
+    def find_articles(self, doc_id: str, number: str) -> list[Article]:
+        """A document's articles whose number is `number` however it is written (`12.15`, `Article 12.15`);
+        more than one in a volume binding several agreements."""
+        want = article_key(number)
+        rows = [r for r in self.db.execute("SELECT * FROM articles WHERE doc_id = ? ORDER BY seq", (doc_id,))
+                if article_key(r["article_number"]) == want]
+        return self._articles(rows)
+
+    def article_ids(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id")]
+
+    def documents_by_id(self, doc_ids: list[str]) -> dict[str, Document]:
+        """Documents (metadata only, no articles) by id."""
+        ids = list(dict.fromkeys(doc_ids))
+        out: dict[str, Document] = {}
+        for chunk in _chunks(ids, 900):
+            for r in self.db.execute(f"SELECT * FROM documents WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk):
+                out[r["doc_id"]] = _document(r)
+        return out
+
+    def document_summaries(self) -> list[dict]:
+        """Every document's metadata with its article count, for listings (`clausebank documents`)."""
+        rows = self.db.execute(
+            "SELECT d.*, (SELECT COUNT(*) FROM articles a WHERE a.doc_id = d.doc_id) AS n_articles "
+            "FROM documents d ORDER BY d.doc_id").fetchall()
+        return [{"doc": r["doc_id"], "title": r["title"], "short_name": r["short_name"], "kind": r["kind"],
+                 "parties": json.loads(r["parties"]), "date_signed": r["date_signed"], "pages": r["pages"],
+                 "articles": r["n_articles"]} for r in rows]
+
+    # ---- search support
+
+    def filtered_article_ids(self, f: Filters, party_code: str | None = None) -> list[int]:
+        """Ids of the articles that pass the filters (`party_code`: the party filter as ISO-3)."""
+        where, args = [], []
+        if f.doc:
+            where.append("a.doc_id = ?")
+            args.append(f.doc)
+        if f.topic:
+            where.append("a.id IN (SELECT article_id FROM article_topics WHERE topic = ?)")
+            args.append(f.topic)
+        if party_code:
+            where.append("a.doc_id IN (SELECT doc_id FROM document_parties WHERE party = ?)")
+            args.append(party_code)
+        if f.kind:
+            where.append("lower(d.kind) = lower(?)")
+            args.append(f.kind)
+        if f.year_from is not None:
+            where.append("d.date_signed != '' AND CAST(substr(d.date_signed, 1, 4) AS INTEGER) >= ?")
+            args.append(f.year_from)
+        if f.year_to is not None:
+            where.append("d.date_signed != '' AND CAST(substr(d.date_signed, 1, 4) AS INTEGER) <= ?")
+            args.append(f.year_to)
+        if f.strength:
+            where.append("EXISTS (SELECT 1 FROM clauses c WHERE c.article_id = a.id AND c.strength = ?)")
+            args.append(f.strength)
+        sql = "SELECT a.id FROM articles a JOIN documents d ON d.doc_id = a.doc_id"
+        return [r[0] for r in self.db.execute(sql + (" WHERE " + " AND ".join(where) if where else ""), args)]
+
+    def bm25(self, terms: list[str], columns: str | None = None, limit: int = 200) -> list[int]:
+        """Article ids ranked by FTS5 BM25 for any of `terms` (titles weigh most), optionally only over
+        `columns` (`article_title chapter_title`)."""
+        if not terms:
+            return []
+        match = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
+        if columns:
+            match = f"{{{columns}}} : ({match})"
+        rows = self.db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts, 4.0, 2.0, 1.0) "
+            "LIMIT ?", (match, limit)).fetchall()
+        return [r[0] for r in rows]
+
+    def ids_with_topics(self, topics: set[str], among: list[int]) -> set[int]:
+        """Which of the articles `among` carry any of `topics`."""
+        out: set[int] = set()
+        for chunk in _chunks(list(among), 900):
+            out |= {r[0] for r in self.db.execute(
+                f"SELECT article_id FROM article_topics WHERE topic IN ({','.join('?' * len(topics))}) "
+                f"AND article_id IN ({','.join('?' * len(chunk))})", [*sorted(topics), *chunk])}
+        return out
 
     def counts(self) -> dict[str, int]:
         return {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("documents", "articles", "clauses", "footnotes")}
+
+
+class VectorCache:
+    """Embedding vectors by text key (`<home>/embeddings.sqlite`): an unchanged text is never embedded
+    twice, even after its document is re-ingested under new row ids. Derived data: losing it costs
+    only time."""
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(path, timeout=60)
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+
+    def get(self, keys: list[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for chunk in _chunks(keys, 900):
+            found.update(self.db.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        return found
+
+    def put(self, items: dict[str, bytes]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", items.items())
+
+    def close(self) -> None:
+        self.db.close()
 
 
 def _statements(script: str) -> list[str]:
@@ -278,4 +425,4 @@ def _unev(raw: str) -> list[Evidence]:
 def _document(r: sqlite3.Row) -> Document:
     return Document(doc_id=r["doc_id"], path=r["path"], sha256=r["sha256"], title=r["title"], kind=r["kind"],
                     parties=json.loads(r["parties"]), date_signed=r["date_signed"], pages=r["pages"],
-                    ocr=bool(r["ocr"]))
+                    ocr=bool(r["ocr"]), short_name=r["short_name"], place_signed=r["place_signed"])

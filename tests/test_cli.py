@@ -1,4 +1,4 @@
-"""pipeline/cli.py and pipeline/ingest.py end to end on real files, good and bad."""
+"""clausebank/cli.py and pipeline/ingest.py end to end on real files, good and bad."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from clausebank.cli import app
 from pipeline.store import Store
 from tests import pdfs
 
@@ -128,7 +128,7 @@ def test_search_json_and_batch(tmp_path, corpus_dir):
 
 
 def test_search_during_an_ingestion_uses_the_saved_index(tmp_path, corpus_dir):
-    from pipeline.ingest import ingest_paths
+    from pipeline.ingest import parse_pdf
     from pipeline.lock import writer_lock
 
     home = tmp_path / "home"
@@ -136,7 +136,7 @@ def test_search_during_an_ingestion_uses_the_saved_index(tmp_path, corpus_dir):
     saved = {f: (home / f).stat().st_mtime_ns for f in ("articles.faiss", "headings.faiss")}
     with writer_lock(home):  # an ingestion is running: it has stored a document but not indexed it yet
         with Store(home) as store:
-            ingest_paths(store, [corpus_dir / "india_japan_it_mobility_moc.pdf"])
+            store.upsert(parse_pdf(corpus_dir / "india_japan_it_mobility_moc.pdf"))
         busy = _run("--home", str(home), "ingest", str(corpus_dir / "india_uae_ict_mou.pdf"))
         assert busy.exit_code == 2 and "another ingestion is running" in busy.stderr
         result = _run("--home", str(home), "search", "temporary entry of business visitors", "--json")

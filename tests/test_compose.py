@@ -11,9 +11,7 @@ import pytest
 from lxml import etree
 
 from pipeline.compose import MARKING, BriefError, compose_paper, load_brief
-from pipeline.embed import Embedder
-from pipeline.index import sync_index
-from pipeline.ingest import ingest_paths
+from pipeline.ingest import ingest
 from pipeline.search import Searcher
 from pipeline.store import Store
 
@@ -24,10 +22,9 @@ BRIEF = Path(__file__).resolve().parent.parent / "corpus" / "briefs" / "india_ko
 @pytest.fixture(scope="module")
 def paper(tmp_path_factory, corpus_dir) -> Path:
     home = tmp_path_factory.mktemp("home")
+    ingest(home, [corpus_dir / f"{s}.pdf" for s in ("india_korea_digital_fta", "india_australia_ceca",
+                                                     "singapore_uae_epa", "india_uae_ict_mou")])
     with Store(home) as store:
-        ingest_paths(store, [corpus_dir / f"{s}.pdf" for s in ("india_korea_digital_fta", "india_australia_ceca",
-                                                                  "singapore_uae_epa", "india_uae_ict_mou")])
-        sync_index(store, Embedder(home))
         return compose_paper(load_brief(BRIEF), Searcher(store), home / "paper.docx")
 
 
@@ -101,9 +98,9 @@ def test_exports_csv_docx_and_basket(paper, tmp_path):
     home = paper.parent
     with Store(home) as store:
         hits = Searcher(store).search("location of computing facilities", top=4)
-        rows = list(csv.DictReader(export_hits(hits, store, tmp_path / "hits.csv").open()))
+        rows = list(csv.DictReader(export_hits(hits, tmp_path / "hits.csv").open()))
         assert len(rows) == 4 and rows[0]["citation"] == hits[0].citation and rows[0]["text"]
-        out = export_hits(hits, store, tmp_path / "hits.docx", title="Search")
+        out = export_hits(hits, tmp_path / "hits.docx", title="Search")
         assert len(docx.Document(str(out)).tables[0].rows) == 5
         basket = tmp_path / "basket.txt"
         basket.write_text("india_korea_digital_fta 12.13  # transfers\nindia_australia_ceca Article 10.5\n")
@@ -113,4 +110,4 @@ def test_exports_csv_docx_and_basket(paper, tmp_path):
         with pytest.raises(BriefError, match="no article '99.9'"):
             basket_hits(store, basket)
         with pytest.raises(ValueError, match="export as .csv or .docx"):
-            export_hits(hits, store, tmp_path / "hits.txt")
+            export_hits(hits, tmp_path / "hits.txt")

@@ -1,38 +1,31 @@
-"""`clausebank` command line (Typer + Rich). Only calls the core modules.
+"""`clausebank` command line (Typer + Rich), the application layer over `pipeline` and `flows`.
 
+Heavy libraries (torch, spaCy, FAISS, Prefect, pdfplumber) are imported inside the commands that
+need them, so `--help`, `show`, `articles` and `documents` start at once.
 Machine-readable output (`--jsonl`, `--json`) goes to stdout alone; progress, logs and warnings go
 to stderr, so `clausebank articles --jsonl > a.jsonl` is clean.
 """
 from __future__ import annotations
 
-import os
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
 
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DO_NOT_TRACK": "1",
-               "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120", "TQDM_DISABLE": "1"}.items():
-    os.environ.setdefault(_k, _v)
+import typer
+from rich.console import Console
+from rich.table import Table
 
-import json  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Annotated, Optional  # noqa: E402
+from . import set_offline_env
 
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
-from rich.table import Table  # noqa: E402
+set_offline_env()
 
-from .extract import DEFAULT_MAX_PAGES  # noqa: E402
-from .ingest import discover_pdfs, ingest_paths  # noqa: E402
-from .index import IndexOutOfDate, sync_index  # noqa: E402
-from .lock import WriterBusy, writer_lock  # noqa: E402
-from .search import FilterError, Filters, Searcher, citation  # noqa: E402
-from .store import Store, StoreError  # noqa: E402
+DEFAULT_MAX_PAGES = 1500  # the extractor's own default, repeated so --help needs no PDF library
 
 app = typer.Typer(
     help="clausebank: find, compare and cite treaty and MoU clauses.\n\n"
-         "Typical use: `clausebank ingest corpus/` then `clausebank show DOC` or "
-         "`clausebank articles --jsonl > articles.jsonl`.",
+         "Typical use: `clausebank ingest corpus/` then `clausebank search \"personal data\"`, "
+         "`clausebank show DOC ARTICLE` or `clausebank articles --jsonl > articles.jsonl`.",
     no_args_is_help=True, add_completion=False, rich_markup_mode="markdown",
 )
 err = Console(stderr=True, soft_wrap=True)
@@ -47,82 +40,95 @@ def main_options(
     STATE["home"] = home
 
 
-def _store() -> Store:
+def _home() -> Path:
+    return STATE.get("home", Path("indexes"))
+
+
+def _store(must_exist: bool = True):
+    from pipeline.store import DB_NAME, Store, StoreError
+
+    if must_exist and not (_home() / DB_NAME).exists():
+        raise _fail(f"no store in {_home()}: ingest some PDFs first (`clausebank ingest corpus/`)")
     try:
-        return Store(STATE.get("home", Path("indexes")))
+        return Store(_home())
     except (StoreError, OSError) as exc:
         err.print(f"[red]error:[/] cannot open the store: {exc}")
         raise typer.Exit(2)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
 
 
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="PDF files or folders (searched recursively for *.pdf).")],
     workers: Annotated[Optional[int], typer.Option(help="Parser processes (default: one per core).")] = None,
-    ocr: Annotated[bool, typer.Option(help="OCR scanned PDFs with Tesseract when installed.")] = True,
+    ocr: Annotated[bool, typer.Option(help="OCR scanned PDFs (Tesseract).")] = True,
     max_pages: Annotated[int, typer.Option(help="Refuse PDFs longer than this.")] = DEFAULT_MAX_PAGES,
     index: Annotated[bool, typer.Option(help="Update the search index (embeddings) after storing.")] = True,
 ) -> None:
-    """Extract, segment and store PDFs. Unchanged files (same sha256) are skipped.
+    """Extract, segment, analyse and store PDFs; unchanged files (same sha256) are skipped.
 
     Exit code 0 when every file was stored, 1 when some failed (the others are stored).
     """
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipeline.ingest import discover_pdfs, ingest as run_ingest, parse_job, serial_submit, write_report
+    from pipeline.lock import WriterBusy
+
     files = discover_pdfs(paths)
     if not files:
-        err.print("[yellow]no PDF files found in:[/] " + ", ".join(map(str, paths)))
-        raise typer.Exit(1)
+        raise _fail("no PDF files found in: " + ", ".join(map(str, paths)), 1)
+    workers = workers or min(len(files), os.cpu_count() or 1)
+    # spawned workers inherit no descriptors (not the writer lock) and exit when this process dies
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+    submit = (lambda p, sha, o, m: pool.submit(parse_job, p, sha, o, m)) if pool else serial_submit
     try:
-        with writer_lock(STATE["home"]), _store() as store:
-            with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          TextColumn("{task.description}"), console=err, transient=True) as bar:
-                task = bar.add_task("", total=len(files))
+        with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), console=err, transient=True) as bar:
+            task = bar.add_task("", total=len(files))
 
-                def tick(path: str, status: str) -> None:
-                    if status.startswith("failed"):
-                        err.print(f"[red]error:[/] {path}: {status[len('failed: '):]}")
-                    bar.update(task, advance=1, description=Path(path).name)
+            def tick(path: str, status: str) -> None:
+                if status.startswith("failed"):
+                    err.print(f"[red]error:[/] {path}: {status[len('failed: '):]}", highlight=False)
+                bar.update(task, advance=1, description=Path(path).name)
 
-                report = ingest_paths(store, files, workers=workers, ocr=ocr, max_pages=max_pages,
-                                      on_progress=tick)
-            counts = store.counts()
-            if index:
-                _sync(store)
+            report = run_ingest(_home(), files, submit, ocr=ocr, max_pages=max_pages, index=index,
+                                on_progress=tick, on_stage=lambda s: bar.update(task, description=s))
     except WriterBusy as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2)
-    err.print(f"ingested {len(report.new)} new, {len(report.changed)} changed, {len(report.unchanged)} unchanged, "
-              f"{len(report.failed)} failed; {report.articles} articles, {report.clauses} clauses parsed. "
-              f"Store: {counts['documents']} documents, {counts['articles']} articles "
-              f"({STATE['home'] / 'clausebank.sqlite'})")
-    for path, reason in report.failed:
-        err.print(f"  failed: {path}: {reason}")
+        raise _fail(str(exc))
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    report_path, _ = write_report(report, _home())
+    err.print(f"ingested {report.summary()}; {report.articles} articles, {report.clauses} clauses parsed "
+              f"in {report.seconds:.0f} s. Report: {report_path}", highlight=False)
+    if report.index:
+        err.print(f"search index: {report.index['articles']} articles, {report.index['body_added']} embedded, "
+                  f"{report.index['body_removed']} removed", highlight=False)
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _sync(store: Store) -> None:
-    from .embed import Embedder
+def _searcher(store):
+    from pipeline.search import Searcher
 
-    with err.status("updating the search index (embedding new articles)…"):
-        embedder = Embedder(store.home)
-        done = sync_index(store, embedder)
-    err.print(f"search index: {done['articles']} articles, {done['body_added']} embedded, "
-              f"{done['body_removed']} removed")
+    def make_embedder():
+        from pipeline.embed import Embedder
 
+        err.print("[yellow]search index out of date; rebuilding from the store[/]")
+        return Embedder(store.home)
 
-def _open_searcher(store: Store) -> Searcher:
-    """A Searcher; a stale index is rebuilt first, unless an ingestion is running (it is the one
-    writer and brings the index up to date when it ends): then the last saved index is searched."""
-    try:
-        return Searcher(store)
-    except IndexOutOfDate as exc:
-        try:
-            with writer_lock(store.home):
-                err.print(f"[yellow]search index out of date ({exc}); rebuilding from the store[/]")
-                _sync(store)
-        except WriterBusy:
-            err.print("[yellow]an ingestion is running: searching the index as of its last update[/]")
-            return Searcher(store, allow_stale=True)
-        return Searcher(store)
+    searcher = Searcher(store, make_embedder=make_embedder)
+    if searcher.stale:
+        err.print("[yellow]an ingestion is running: searching the index as of its last update "
+                  "(articles stored since are found by keywords only)[/]")
+    return searcher
 
 
 @app.command()
@@ -133,7 +139,7 @@ def search(
     kind: Annotated[Optional[str], typer.Option(help="FTA, MoU, JDI, protocol.")] = None,
     year_from: Annotated[Optional[int], typer.Option("--from", help="Signed in or after this year.")] = None,
     year_to: Annotated[Optional[int], typer.Option("--to", help="Signed in or before this year.")] = None,
-    strength: Annotated[Optional[str], typer.Option(help="binding, best_endeavour, hortatory, non_binding.")] = None,
+    strength: Annotated[Optional[str], typer.Option(help="binding, best_endeavour, hortatory, non_binding, exception.")] = None,
     doc: Annotated[Optional[str], typer.Option(help="Only this document.")] = None,
     top: Annotated[int, typer.Option(help="How many articles to return.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Hits as a JSON list on stdout.")] = False,
@@ -145,11 +151,13 @@ def search(
 
     Example: `clausebank search "transfer of personal data abroad" --party KOR --topic privacy`
     """
+    from pipeline.models import Filters
+    from pipeline.search import FilterError
+
     if (text is None) == (queries is None):
-        err.print("[red]error:[/] give a search TEXT or --queries FILE (not both)")
-        raise typer.Exit(2)
+        raise _fail("give a search TEXT or --queries FILE (not both)")
     with _store() as store:
-        searcher = _open_searcher(store)
+        searcher = _searcher(store)
         try:
             if queries is not None:
                 for q in json.loads(queries.read_text()):
@@ -162,13 +170,14 @@ def search(
                 return
             hits = searcher.search(text, Filters(topic, party, kind, year_from, year_to, strength, doc), top=top)
             if export is not None:
-                from .compose import export_hits
+                from pipeline.compose import export_hits
 
-                export_hits(hits, store, export, title=f"Search: {text}")
+                export_hits(hits, export, title=f"Search: {text}")
                 err.print(f"exported {len(hits)} hits to {export}")
         except (FilterError, ValueError) as exc:
-            err.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(2)
+            raise _fail(str(exc))
+        finally:
+            searcher.close()
     if as_json:
         sys.stdout.write(json.dumps([vars(h) for h in hits], ensure_ascii=False, indent=1) + "\n")
         return
@@ -189,16 +198,18 @@ def paper(
 ) -> None:
     """Compile a position paper (DOCX) from a brief: precedents, partner track record, suggested
     language, real footnote citations. Example brief: corpus/briefs/india_korea_digital.toml"""
-    from .compose import BriefError, compose_paper, load_brief
+    from pipeline.compose import BriefError, compose_paper, load_brief
 
     try:
         loaded = load_brief(brief)
     except BriefError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2)
+        raise _fail(str(exc))
     with _store() as store:
-        searcher = _open_searcher(store)
-        out = compose_paper(loaded, searcher, output)
+        searcher = _searcher(store)
+        try:
+            out = compose_paper(loaded, searcher, output)
+        finally:
+            searcher.close()
     err.print(f"position paper written: {out}")
 
 
@@ -208,14 +219,13 @@ def basket(
     output: Annotated[Path, typer.Option("-o", "--output", help="A .docx or .csv file.")] = Path("outputs/basket.docx"),
 ) -> None:
     """Export a basket of chosen articles as DOCX (with footnote citations) or CSV."""
-    from .compose import BriefError, basket_hits, export_hits
+    from pipeline.compose import BriefError, basket_hits, export_hits
 
     with _store() as store:
         try:
-            out = export_hits(basket_hits(store, file), store, output, title=f"Basket: {file.stem}")
+            out = export_hits(basket_hits(store, file), output, title=f"Basket: {file.stem}")
         except (BriefError, ValueError, OSError) as exc:
-            err.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(2)
+            raise _fail(str(exc))
     err.print(f"basket written: {out}")
 
 
@@ -229,7 +239,8 @@ def articles(
         if jsonl:
             out = sys.stdout
             for art in store.articles(doc):
-                out.write(json.dumps(art.bench_record(), ensure_ascii=False) + "\n")
+                if art.unit == "article":
+                    out.write(json.dumps(art.bench_record(), ensure_ascii=False) + "\n")
             return
         table = Table("doc", "article", "title", "pages", "chapter")
         for art in store.articles(doc):
@@ -239,36 +250,52 @@ def articles(
 
 
 @app.command()
+def documents(
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list on stdout.")] = False,
+) -> None:
+    """List stored documents: title, short name, kind, parties, signature date, pages, articles."""
+    with _store() as store:
+        docs = store.document_summaries()
+    if as_json:
+        sys.stdout.write(json.dumps(docs, ensure_ascii=False, indent=1) + "\n")
+        return
+    table = Table("doc", "short name", "kind", "parties", "signed", "pages", "articles")
+    for d in docs:
+        table.add_row(d["doc"], d["short_name"] or d["title"][:50], d["kind"], ", ".join(d["parties"]),
+                      d["date_signed"] or "?", str(d["pages"]), str(d["articles"]))
+    Console().print(table)
+
+
+@app.command()
 def show(
     doc: Annotated[str, typer.Argument(help="Document id (the PDF's file stem).")],
     article: Annotated[Optional[str], typer.Argument(help="Article number, e.g. 12.15 or 'Article 12.15'.")] = None,
 ) -> None:
     """Show a document's metadata and articles, or one article in full with its citation."""
+    from pipeline.search import make_hit
+
     console = Console()
     with _store() as store:
-        document = store.document(doc)
-        if document is None:
-            known = ", ".join(d.doc_id for d in store.documents()[:10])
-            err.print(f"[red]error:[/] no document {doc!r} in the store (known: {known or 'none'})")
-            raise typer.Exit(2)
+        found = store.documents_by_id([doc]).get(doc)
+        if found is None:
+            known = ", ".join(d["doc"] for d in store.document_summaries()[:10])
+            raise _fail(f"no document {doc!r} in the store (known: {known or 'none'})")
+        arts = store.find_articles(doc, article) if article is not None else list(store.articles(doc))
     if article is None:
-        console.print(f"[bold]{document.title}[/]\n{document.doc_id} · {document.kind} · parties: "
-                      f"{', '.join(document.parties) or '?'} · signed {document.date_signed or '?'} · "
-                      f"{document.pages} pages · {len(document.articles)} articles")
+        console.print(f"[bold]{found.title}[/]\n{found.doc_id} · {found.short_name or ''} · {found.kind} · parties: "
+                      f"{', '.join(found.parties) or '?'} · signed {found.date_signed or '?'} · "
+                      f"{found.pages} pages · {len(arts)} articles", highlight=False)
         table = Table("article", "title", "page", "chapter")
-        for a in document.articles:
+        for a in arts:
             table.add_row(a.article_number, a.article_title, str(a.page_start), a.chapter_title)
         console.print(table)
         return
-    want = _num_key(article)
-    matches = [a for a in document.articles if _num_key(a.article_number) == want]
-    if not matches:
-        err.print(f"[red]error:[/] {doc} has no article {article!r}")
-        raise typer.Exit(2)
-    for a in matches:
-        console.print(f"[bold]{a.article_number}: {a.article_title}[/]  ({citation(document.title, a.article_number, a.page_start)})")
+    if not arts:
+        raise _fail(f"{doc} has no article {article!r}")
+    for a in arts:
+        console.print(f"[bold]{a.article_number}: {a.article_title}[/]  ({make_hit(a, found).citation})", highlight=False)
         if a.chapter_title:
-            console.print(f"[dim]{a.chapter_number} {a.chapter_title}[/]")
+            console.print(f"[dim]{a.chapter_number} {a.chapter_title}[/]", highlight=False)
         if a.topics:
             console.print(f"topics: {', '.join(a.topics)}")
         for c in a.clauses:
@@ -278,20 +305,12 @@ def show(
                 notes.append("topics: " + ", ".join(f"{e.label} ({e.phrase!r})" for e in c.topics))
             if c.exceptions:
                 notes.append("exceptions: " + ", ".join(f"{e.label} ({e.phrase!r})" for e in c.exceptions))
-            ents = [e.phrase if e.label != "COUNTRY" else e.phrase for e in c.entities]
-            if ents:
-                notes.append("names: " + ", ".join(dict.fromkeys(ents)))
+            names = [e.phrase for e in c.entities]
+            if names:
+                notes.append("names: " + ", ".join(dict.fromkeys(names)))
             console.print("  [dim]" + " · ".join(notes) + "[/]", highlight=False)
         for note in a.footnotes:
             console.print(f"[dim]footnote: {note}[/]", highlight=False)
-
-
-def _num_key(number: str) -> str:
-    import re
-
-    s = (number or "").strip().lower()
-    s = re.sub(r"^(article|art\.|section|paragraph|clause|rule)[:.]?\s*", "", s)
-    return re.sub(r"[\s:.\-–]+$", "", s)
 
 
 flows_app = typer.Typer(help="Prefect flows: run the ingestion once, or serve the nightly schedule.",
@@ -308,6 +327,7 @@ def flows_run(
 ) -> None:
     """Run the ingest flow once (what the schedule runs) and print where its run report is."""
     from flows.ingest import ingest_flow, shared_local_api
+    from pipeline.lock import WriterBusy
 
     flow_fn = ingest_flow
     if dask:
@@ -317,10 +337,9 @@ def flows_run(
         flow_fn = ingest_flow.with_options(task_runner=runner)
     try:
         with shared_local_api():
-            result = flow_fn(home=str(STATE.get("home", Path("indexes"))), sources=source)
+            result = flow_fn(home=str(_home()), sources=source)
     except WriterBusy as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2)
+        raise _fail(str(exc))
     err.print(f"run report: {result['report']} ({result['new']} new, {result['changed']} changed, "
               f"{result['unchanged']} unchanged, {result['failed']} failed)")
     raise typer.Exit(1 if result["failed"] else 0)
@@ -333,7 +352,7 @@ def flows_serve(
     """Serve the nightly deployment (02:00 Asia/Kolkata) until interrupted (Ctrl-C)."""
     from flows.deployments import serve_nightly
 
-    serve_nightly(home=str(STATE.get("home", Path("indexes"))), sources=source)
+    serve_nightly(home=str(_home()), sources=source)
 
 
 def main() -> None:
