@@ -70,3 +70,38 @@ def get(doc: str, article_number: str, index: int) -> str:
     if not 1 <= index <= len(parts):
         raise IndexError(f"{doc} {article_number} has {len(parts)} paragraphs, not {index}")
     return parts[index - 1]
+
+
+LABELS = ("binding", "best_endeavour", "hortatory", "non_binding", "exception", "none")
+
+
+def split_of(doc: str) -> str:
+    """The labels' split rule: pta_N with even N and mou_901/902 are dev; odd N and mou_903 test."""
+    if doc.startswith("mou_"):
+        return "test" if doc == "mou_903" else "dev"
+    return "dev" if int(doc.split("_")[1]) % 2 == 0 else "test"
+
+
+def check_labels(path: Path = Path(__file__).with_name("strength.jsonl")) -> dict:
+    """Verify every label resolves to a bench paragraph and follows the split rule; count them."""
+    counts: dict = {}
+    seen = set()
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        row = json.loads(line)
+        key = (row["doc"], row["article_number"], row["para"])
+        if key in seen:
+            raise ValueError(f"line {line_no}: duplicate reference {key}")
+        if row["label"] not in LABELS:
+            raise ValueError(f"line {line_no}: unknown label {row['label']!r}")
+        if row["split"] != split_of(row["doc"]):
+            raise ValueError(f"line {line_no}: {row['doc']} belongs to {split_of(row['doc'])}")
+        get(*key)
+        seen.add(key)
+        counts.setdefault(row["split"], {}).setdefault(row["label"], 0)
+        counts[row["split"]][row["label"]] += 1
+    return counts
+
+
+if __name__ == "__main__":
+    for split, per_label in sorted(check_labels().items()):
+        print(split, sum(per_label.values()), {label: per_label.get(label, 0) for label in LABELS})
