@@ -190,8 +190,8 @@ def ingest(
     with writer_lock(home), Store(home) as store:
         stage("discover + hash + skip unchanged")
         todo = partition_changed(store, paths, report, on_progress)
-        pending = [(path, sha, submit(str(path), sha, ocr, max_pages)) for path, sha in todo]
         stage("parse (workers)")
+        pending = [(path, sha, submit(str(path), sha, ocr, max_pages)) for path, sha in todo]
         store_seconds = 0.0
         for path, sha, future in pending:
             try:

@@ -140,9 +140,13 @@ class Store:
         self.home.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
+        try:
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: say so, never overwrite it
+            self.db.close()
+            raise StoreError(f"{self.path}: {exc}") from exc
         self._migrate()
 
     def _check_version(self) -> None:
@@ -172,10 +176,7 @@ class Store:
             self.db.execute("COMMIT")
 
     def _migrate(self) -> None:
-        try:
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: say so, never overwrite it
-            raise StoreError(f"{self.path}: {exc}") from exc
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: schema version {version} is newer than this clausebank ({SCHEMA_VERSION})")
         for v in range(version + 1, SCHEMA_VERSION + 1):

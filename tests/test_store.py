@@ -103,3 +103,47 @@ def test_topic_and_party_tables_follow_upserts_and_migrate_from_v2(tmp_path):
     with Store(tmp_path) as store:
         assert rows(store, "SELECT topic FROM article_topics") == [("it_mobility",)]
         assert rows(store, "SELECT doc_id, party FROM document_parties") == [("d", "JPN")]
+
+
+def test_query_api_finds_filters_and_ranks(tmp_path):
+    from pipeline.models import Filters
+
+    doc = _doc("a", n=3)
+    doc.articles[1].topics = ["privacy"]
+    doc.articles[2].article_number = "ARTICLE 3:"
+    with Store(tmp_path) as store:
+        store.upsert(doc)
+        assert [a.article_title for a in store.find_articles("agr", "Article 3")] == ["Title 3"]
+        assert [a.article_title for a in store.find_articles("agr", "3")] == ["Title 3"]
+        assert store.find_articles("agr", "13") == [] and store.find_articles("nope", "1") == []
+        ids = store.article_ids()
+        arts = store.articles_by_id(ids)
+        assert [arts[i].article_title for i in ids] == ["Title 1", "Title 2", "Title 3"]
+        assert arts[ids[0]].clauses[0].id is not None and arts[ids[0]].footnotes == ["1 A note."]
+        assert store.filtered_article_ids(Filters(topic="privacy")) == [ids[1]]
+        assert store.filtered_article_ids(Filters(), party_code="KOR") == ids
+        assert store.filtered_article_ids(Filters(), party_code="JPN") == []
+        assert store.filtered_article_ids(Filters(year_from=2021)) == []
+        assert store.bm25(["protect"], limit=10) and store.bm25(["Title"], "article_title chapter_title")
+        assert store.ids_with_topics({"privacy"}, ids) == {ids[1]}
+        assert store.document_summaries() == [{
+            "doc": "agr", "title": "An Agreement", "short_name": "", "kind": "FTA", "parties": ["IND", "KOR"],
+            "date_signed": "2020-01-02", "pages": 3, "articles": 3}]
+
+
+def test_readonly_store_reads_and_refuses_writes(tmp_path):
+    with pytest.raises(StoreError, match="no store"):
+        Store(tmp_path, readonly=True)
+    with Store(tmp_path) as store:
+        store.upsert(_doc("a"))
+    with Store(tmp_path, readonly=True) as reader:
+        assert reader.counts()["articles"] == 2
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.upsert(_doc("b"))
+
+
+def test_damaged_store_file_is_refused_not_overwritten(tmp_path):
+    (tmp_path / "clausebank.sqlite").write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(StoreError, match="not a database"):
+        Store(tmp_path)
+    assert (tmp_path / "clausebank.sqlite").read_bytes().startswith(b"this is not")
