@@ -313,6 +313,64 @@ def show(
             console.print(f"[dim]footnote: {note}[/]", highlight=False)
 
 
+@app.command()
+def similar(
+    doc: Annotated[str, typer.Argument(help="Document id (the PDF's file stem).")],
+    article: Annotated[str, typer.Argument(help="Article number, e.g. 12.15.")],
+    min_similarity: Annotated[float, typer.Option(help="Leave out relatives below this (0-1).")] = 0.3,
+    top: Annotated[int, typer.Option(help="At most this many relatives.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list on stdout, oldest first.")] = False,
+) -> None:
+    """Where did this language come from? Near-copies and paraphrases of an article across agreements,
+    oldest first; the earliest is the likely template, and modality changes against it are shown."""
+    from pipeline.lineage import similar_articles
+
+    with _store() as store:
+        try:
+            family = similar_articles(store, doc, article, top=top, min_similarity=min_similarity)
+        except KeyError as exc:
+            raise _fail(str(exc.args[0]))
+    if as_json:
+        sys.stdout.write(json.dumps([r.as_json() for r in family], ensure_ascii=False, indent=1) + "\n")
+        return
+    table = Table("signed", "citation", "title", "copy (Jaccard)", "meaning (cosine)", "changes against the template")
+    for r in family:
+        changes = "template" if r.template else ", ".join(f"{a} → {b}" for a, b in r.modality_changes)
+        table.add_row(r.date_signed or "?", r.citation, r.article_title, f"{r.jaccard:.2f}", f"{r.similarity:.2f}",
+                      changes)
+    Console().print(table)
+
+
+@app.command()
+def matrix(
+    partners: Annotated[list[str], typer.Argument(help="Partner(s): ISO-3 codes or country names.")],
+    topics: Annotated[Optional[list[str]], typer.Option("--topics", help="Topic ids (default: the four mission topics).")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write a .csv, .xlsx or .docx file.")] = None,
+) -> None:
+    """What has a partner agreed to on each topic, and how strongly? One row per agreement (one
+    partner) or per partner (several), the strongest commitment per topic with its citation."""
+    from pipeline.countries import iso3
+    from pipeline.matrix import MISSION_TOPICS, agreement_rows, partner_rows, write_matrix
+
+    codes = [iso3(p) for p in partners]
+    if None in codes:
+        raise _fail(f"unknown partner {partners[codes.index(None)]!r}: use an ISO-3 code (KOR) or a country name")
+    chosen = tuple(topics or MISSION_TOPICS)
+    with _store() as store:
+        rows = agreement_rows(store, codes[0], chosen) if len(codes) == 1 else partner_rows(store, codes, chosen)
+    if output is not None:
+        try:
+            write_matrix(rows, chosen, output, f"Position matrix: {', '.join(codes)}")
+        except ValueError as exc:
+            raise _fail(str(exc))
+        err.print(f"matrix written: {output}")
+        return
+    table = Table("agreement" if len(codes) == 1 else "partner", "year", *chosen)
+    for r in rows:
+        table.add_row(r.name, r.year, *[f"{r.cells[t].label()}\n[dim]{r.cells[t].citation}[/]" for t in chosen])
+    Console().print(table)
+
+
 flows_app = typer.Typer(help="Prefect flows: run the ingestion once, or serve the nightly schedule.",
                         no_args_is_help=True)
 app.add_typer(flows_app, name="flows")

@@ -1,0 +1,204 @@
+"""Clause lineage: near-copies of an article across agreements, the likely template, and what changed.
+
+Trade agreements copy each other. Two figures tell copies from paraphrases:
+- word-shingle Jaccard, estimated from MinHash signatures (`datasketch`), for copies;
+- cosine similarity of the MiniLM vectors already in the FAISS index, for paraphrases.
+Signatures are kept in `<home>/lineage.npz`, added per document at ingestion (nothing is recomputed
+for the others); a lookup compares one signature with all of them at once (numpy), no model needed.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .fileutil import atomic_write
+
+NUM_PERM = 128
+SHINGLE = 3  # words
+SIGNATURES = "lineage.npz"
+# modal phrases, longest first so "shall not" is read before "shall"
+MODALS = sorted([
+    "shall", "shall not", "must", "must not", "shall endeavour", "shall endeavor", "shall endeavour to",
+    "shall make every effort", "shall make every effort to", "shall seek to", "shall strive to", "shall ensure",
+    "may", "may not", "should", "should not", "will", "will not", "will endeavour", "will endeavour to",
+    "endeavour to", "endeavor to", "is encouraged to", "are encouraged to", "shall cooperate", "agree to",
+], key=lambda m: -len(m.split()))
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", text.lower())
+
+
+def shingles(text: str, k: int = SHINGLE) -> set[str]:
+    w = words(text)
+    return {" ".join(w[i:i + k]) for i in range(max(1, len(w) - k + 1))} if w else set()
+
+
+def signature(text: str) -> np.ndarray:
+    """The MinHash signature (NUM_PERM uint64 values) of a text's word shingles."""
+    from datasketch import MinHash
+
+    mh = MinHash(num_perm=NUM_PERM, seed=1)
+    mh.update_batch([s.encode() for s in shingles(text)])
+    return mh.hashvalues.astype(np.uint64)
+
+
+class SignatureIndex:
+    """MinHash signatures of every stored article, keyed by article id, saved atomically."""
+
+    def __init__(self, home: Path | str):
+        self.path = Path(home) / SIGNATURES
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.sigs = np.zeros((0, NUM_PERM), dtype=np.uint64)
+        if self.path.exists():
+            with np.load(self.path) as data:
+                self.ids, self.sigs = data["ids"], data["sigs"]
+
+    def sync(self, articles: dict[int, str]) -> dict[str, int]:
+        """Hold exactly the articles given (id → text): drop the ones gone, sign only the new ones."""
+        keep = np.isin(self.ids, list(articles))
+        removed = int((~keep).sum())
+        self.ids, self.sigs = self.ids[keep], self.sigs[keep]
+        new = sorted(set(articles) - set(self.ids.tolist()))
+        if new:
+            self.ids = np.concatenate([self.ids, np.asarray(new, dtype=np.int64)])
+            self.sigs = np.vstack([self.sigs, np.stack([signature(articles[i]) for i in new])])
+        if new or removed or not self.path.exists():
+            atomic_write(self.path, lambda tmp: _save_npz(tmp, self.ids, self.sigs))
+        return {"signed": len(new), "removed": removed}
+
+    def jaccard(self, sig: np.ndarray) -> np.ndarray:
+        """Estimated Jaccard similarity of `sig` with every stored signature, in `self.ids` order."""
+        return (self.sigs == sig).mean(axis=1) if len(self.ids) else np.zeros(0)
+
+
+def _save_npz(tmp: str, ids: np.ndarray, sigs: np.ndarray) -> None:
+    with open(tmp, "wb") as fh:  # a file object: np.savez would append ".npz" to a path
+        np.savez(fh, ids=ids, sigs=sigs)
+
+
+def sync_signatures(store) -> dict[str, int]:
+    """Bring `<home>/lineage.npz` in line with the store (called by ingestion after storing)."""
+    arts = store.articles_by_id(store.article_ids(), with_parts=False)
+    return SignatureIndex(store.home).sync({i: a.text for i, a in arts.items() if a.unit != "table"})
+
+
+@dataclass
+class Relative:
+    doc: str
+    article_number: str
+    article_title: str
+    date_signed: str
+    similarity: float  # cosine of the MiniLM vectors (paraphrase)
+    jaccard: float  # word-shingle Jaccard (copy)
+    citation: str
+    template: bool = False
+    diff: list[tuple[str, str]] = field(default_factory=list)  # against the template
+    modality_changes: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"doc": self.doc, "article_number": self.article_number, "article_title": self.article_title,
+                "date_signed": self.date_signed, "similarity": round(self.similarity, 4),
+                "jaccard": round(self.jaccard, 4), "citation": self.citation}
+
+
+def similar_articles(store, doc_id: str, number: str, *, top: int = 20, min_similarity: float = 0.0,
+                     index=None, signatures: SignatureIndex | None = None) -> list[Relative]:
+    """An article's family across the store: its near-copies (Jaccard) and paraphrases (vectors),
+    oldest first, the earliest marked as the likely template, each with a diff against it.
+    The article itself is part of the family. `index`: the FAISS body index (loaded when None)."""
+    from .search import make_hit
+
+    found = store.find_articles(doc_id, number)
+    if not found:
+        raise KeyError(f"no article {number!r} in {doc_id!r}")
+    art = found[0]
+    signatures = signatures or SignatureIndex(store.home)
+    jac = dict(zip(signatures.ids.tolist(), signatures.jaccard(signature(art.text)).tolist()))
+    cos = _vector_neighbours(store, art.id, top * 3, index)
+    by_jaccard = sorted(jac, key=lambda i: -jac[i])[:top * 3]
+    candidates = list(dict.fromkeys([art.id, *by_jaccard, *cos]))
+    score = {i: max(jac.get(i, 0.0), cos.get(i, 0.0)) for i in candidates}
+    chosen = [i for i in sorted(candidates, key=lambda i: -score[i]) if score[i] >= min_similarity or i == art.id]
+    chosen = chosen[:top] if art.id in chosen[:top] else [art.id, *chosen[:top - 1]]
+    arts = store.articles_by_id(chosen, with_parts=False)
+    docs = store.documents_by_id([a.doc_id for a in arts.values()])
+    family = [Relative(a.doc_id, a.article_number, a.article_title, docs[a.doc_id].date_signed,
+                       cos.get(i, 1.0 if i == art.id else 0.0), jac.get(i, 1.0 if i == art.id else 0.0),
+                       make_hit(a, docs[a.doc_id]).citation)
+              for i, a in arts.items()]
+    family.sort(key=lambda r: (r.date_signed or "9999", r.doc, r.article_number))
+    if family:
+        family[0].template = True
+        text = {(a.doc_id, a.article_number): a.text for a in arts.values()}
+        base = text[(family[0].doc, family[0].article_number)]
+        for r in family[1:]:
+            r.diff = word_diff(base, text[(r.doc, r.article_number)])
+            r.modality_changes = modality_changes(base, text[(r.doc, r.article_number)])
+    return family
+
+
+def _vector_neighbours(store, article_id: int, k: int, index=None) -> dict[int, float]:
+    """Cosine similarity of the article's stored vector to its k nearest articles (empty without an index)."""
+    if index is None:
+        from .index import INDEX_FILES, VectorIndex
+
+        path = store.home / INDEX_FILES["body"]
+        if not path.exists():
+            return {}
+        index = VectorIndex.load(path)
+    try:
+        vec = index.index.reconstruct(int(article_id))
+    except RuntimeError:  # not in the index (stale, or indexing skipped)
+        return {}
+    return dict(index.search(np.asarray(vec), k))
+
+
+def word_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """`(op, text)` runs from `old` to `new`: op is "=", "+" (added) or "-" (removed)."""
+    a, b = old.split(), new.split()
+    out: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.append(("=", " ".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(("-", " ".join(a[i1:i2])))
+        if j2 > j1:
+            out.append(("+", " ".join(b[j1:j2])))
+    return out
+
+
+def modal_phrases(tokens: list[str]) -> list[str]:
+    """The modal verb phrases in a word sequence, in reading order ("shall endeavour to" → "shall endeavour")."""
+    out, i = [], 0
+    while i < len(tokens):
+        for m in MODALS:
+            n = len(m.split())
+            if tokens[i:i + n] == m.split():
+                out.append(m.removesuffix(" to"))
+                i += n
+                break
+        else:
+            i += 1
+    return out
+
+
+def modality_changes(old: str, new: str) -> list[tuple[str, str]]:
+    """Modal phrases that one edit turned into another, e.g. ("shall", "shall endeavour") or
+    ("shall not", "may"). Each changed run of words is read with one word of context on each side,
+    so an insertion after "shall" is seen as a change of "shall"; a sentence added or removed whole
+    is not a change of modality."""
+    a, b = words(old), words(new)
+    changes = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        before, after = modal_phrases(a[max(0, i1 - 1):i2 + 1]), modal_phrases(b[max(0, j1 - 1):j2 + 1])
+        if before and after and before != after:
+            changes += [(x, y) for x, y in zip(before, after) if x != y]
+    return changes
