@@ -532,8 +532,9 @@ def _precedents_table(doc, t: TopicData, citer: _Citer) -> None:
             cell.paragraphs[0].add_run(value)
             cell.paragraphs[0].paragraph_format.keep_with_next = True  # with its key-language row
         citer.cite(meta.cells[2].paragraphs[0], p)
-        cells = table.add_row().cells
-        quote = cells[0].merge(cells[-1]).paragraphs[0]
+        language = table.add_row()
+        _row_flags(language, "cantSplit")  # a quote split from its metadata row reads as another article's
+        quote = language.cells[0].merge(language.cells[-1]).paragraphs[0]
         quote.add_run("Key language: ").bold = True
         quote.add_run(f"“{p.language}”").italic = True
     _set_widths(table, PRECEDENT_WIDTHS)
@@ -553,6 +554,7 @@ def _models(doc, t: TopicData, citer: _Citer) -> None:
         doc.add_heading(label, level=3)
         quote = doc.add_paragraph(f"“{m.language}”")
         quote.paragraph_format.left_indent = quote.paragraph_format.right_indent = Cm(0.8)
+        quote.paragraph_format.keep_with_next = True  # with its source line
         source = doc.add_paragraph()
         source.paragraph_format.left_indent = Cm(0.8)
         source.add_run(f"Source: {m.agreement}{f' ({m.hit.year})' if m.hit.year else ''}, {m.article}").italic = True
@@ -586,7 +588,7 @@ def render_paper(data: PaperData, out: Path) -> Path:
     _summary(doc, data, citer)
     for t in data.topics:
         citer.new_part()
-        doc.add_heading(t.title, level=1)
+        doc.add_heading(t.title, level=1).paragraph_format.page_break_before = True
         _stance(doc, t.stance)
         _record(doc, t, data.partners, citer)
         _precedents_table(doc, t, citer)
