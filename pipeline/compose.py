@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 import pycountry
 from docx import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -188,7 +189,8 @@ def article_label(number: str) -> str:
 
 
 def _number_order(number: str) -> tuple:
-    return tuple(int(n) if n.isdigit() else n for n in re.findall(r"\d+|[^\d\s.]+", number))
+    """`Article 9.10` after `Article 9.2`; numbers and letters never compared with each other."""
+    return tuple((0, int(n), "") if n.isdigit() else (1, 0, n) for n in re.findall(r"\d+|[^\d\s.]+", number))
 
 
 def _country_short(code: str) -> str:
@@ -207,7 +209,7 @@ def agreement_name(hit: Hit) -> str:
     if hit.short_name:
         return hit.short_name
     title = hit.doc_title or hit.doc_id
-    head = re.split(r"\s+(?:by\s+and\s+)?(?:between|among|of\s+the\s+republic)\s+", title, maxsplit=1,
+    head = re.split(r"\s+(?:by\s+and\s+)?(?:between|among)\s+", title, maxsplit=1,
                     flags=re.I)[0].strip()
     if head == title and len(title) <= 40:
         return title
@@ -239,7 +241,7 @@ def _readable_exceptions(article, hit: Hit) -> list[str]:
             labels = [x for x in labels if x != "general"]
         for label in dict.fromkeys(labels):
             where.setdefault(EXCEPTION_NAMES[label], []).append(clause.number)
-    return [name + (f" (para. {', '.join(n for n in paras if n)})" if any(paras) else "")
+    return [name + (f" (para.\u00a0{', '.join(n for n in paras if n)})" if any(paras) else "")
             for name, paras in where.items()]
 
 
@@ -314,17 +316,23 @@ class Footnotes:
         part = XmlPart(PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, self.element, doc.part.package)
         doc.part.relate_to(part, RT.FOOTNOTES)
         self.next_id = 1
+        if "footnote reference" not in [st.name for st in doc.styles]:
+            # Word's built-in style for note numbers; LibreOffice sets the numbers at the page foot
+            # superscript only through it (it ignores direct formatting on `w:footnoteRef`)
+            doc.styles.add_style("footnote reference", WD_STYLE_TYPE.CHARACTER).font.superscript = True
+        self.style_id = doc.styles["footnote reference"].style_id
 
     def add(self, paragraph, text: str) -> int:
         """Append a footnote reference to `paragraph` whose note reads `text`; returns its id."""
         fid = self.next_id
         self.next_id += 1
-        ref = parse_xml(f'<w:r {nsdecls("w")}><w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'
-                        f'<w:footnoteReference w:id="{fid}"/></w:r>')
+        ref = parse_xml(f'<w:r {nsdecls("w")}><w:rPr><w:rStyle w:val="{self.style_id}"/>'
+                        f'<w:vertAlign w:val="superscript"/></w:rPr><w:footnoteReference w:id="{fid}"/></w:r>')
         paragraph._p.append(ref)
         self.element.append(parse_xml(
             f'<w:footnote {nsdecls("w")} w:id="{fid}"><w:p><w:pPr><w:spacing w:after="0"/></w:pPr>'
-            f'<w:r><w:rPr><w:vertAlign w:val="superscript"/><w:sz w:val="18"/></w:rPr><w:footnoteRef/></w:r>'
+            f'<w:r><w:rPr><w:rStyle w:val="{self.style_id}"/><w:vertAlign w:val="superscript"/><w:sz w:val="18"/>'
+            f'</w:rPr><w:footnoteRef/></w:r>'
             f'<w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:t xml:space="preserve"> {escape(text)}</w:t></w:r>'
             f'</w:p></w:footnote>'))
         return fid

@@ -91,7 +91,7 @@ def test_partner_record_names_agreement_year_article_strength(data):
     assert record.agreement == "India–Korea DTEPA"
     assert record_line(record) == (
         f"India–Korea DTEPA ({record.hit.year}), Art. 12.13 Cross-Border Transfer of Information by Electronic "
-        "Means — binding; exception: legitimate public policy objective (para. 3)")
+        "Means — binding; exception: legitimate public policy objective (para.\u00a03)")
     assert record.hit.year == "2023"
 
 
@@ -216,7 +216,7 @@ def test_partner_record_in_the_paper(paper, data):
         for r in t.partner_record:
             assert record_line(r) in bullets
     assert any(re.fullmatch(r"India–Korea DTEPA \(2023\), Art\. 12\.14 Location of Computing Facilities — binding"
-                            r"; exception: legitimate public policy objective \(para\. 3\)", b) for b in bullets)
+                            r"; exception: legitimate public policy objective \(para\.\s3\)", b) for b in bullets)
 
 
 def test_real_footnotes(paper, data):
