@@ -16,7 +16,6 @@ from xml.sax.saxutils import escape
 
 import pycountry
 from docx import Document as DocxDocument
-from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.opc.constants import CONTENT_TYPE as CT
@@ -385,7 +384,6 @@ def _fill_toc(doc, anchor) -> None:
 def _furniture(doc) -> None:
     """A4 pages, the marking in the header, `Page X of Y` in the footer, fields updated on open."""
     section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Cm(A4[0]), Cm(A4[1])
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(MARGIN_CM))
@@ -409,9 +407,10 @@ def _set_widths(table, widths_cm: tuple[float, ...], font_pt: float = 9) -> None
     for col, width in zip(table.columns, widths_cm):
         col.width = Cm(width)
     for row in table.rows:
+        start = 0
         for tc in row._tr.tc_lst:
-            start = sum(c.grid_span for c in row._tr.tc_lst[:row._tr.tc_lst.index(tc)])
             tc.width = Cm(sum(widths_cm[start:start + tc.grid_span]))
+            start += tc.grid_span
         for cell in row.cells:
             for para in cell.paragraphs:
                 for run in para.runs:
@@ -606,7 +605,7 @@ def render_paper(data: PaperData, out: Path) -> Path:
     return atomic_write(out, doc.save)
 
 
-def compose_paper(brief: Brief, searcher, out: Path, today: date | None = None) -> Path:
+def compose_paper(brief: Brief, searcher: SearcherLike, out: Path, today: date | None = None) -> Path:
     """Write the position paper for `brief` to `out` (DOCX): `gather_paper` then `render_paper`."""
     return render_paper(gather_paper(brief, searcher, getattr(searcher, "store", None), today), out)
 
@@ -643,7 +642,7 @@ def export_hits(hits: list[Hit], out: Path, title: str = "Clauses") -> Path:
         cells[0].text = f"{r['agreement']} {r['article']} {r['title']}".strip()
         notes.add(cells[0].paragraphs[0], r["citation"] + ".")
         cells[1].text, cells[2].text, cells[3].text = r["strength"], r["topics"], r["text"]
-    _set_widths(table, (4.0, 2.2, 2.6, 8.2))
+    _set_widths(table, (4.0, 2.2, 2.4, TEXT_WIDTH_CM - 8.6))
     return atomic_write(out, doc.save)
 
 
