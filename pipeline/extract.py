@@ -102,8 +102,14 @@ def _words_from_chars(chars: list[dict]) -> list[Word]:
     return words
 
 
+# typographic ligatures some fonts put in the text layer as one character
+LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+
+
 def _word(text: str, font: str, size: float, x0: float, x1: float, top: float, bottom: float) -> Word:
     bold, italic = _font_flags(font)
+    if not text.isascii():
+        text = text.translate(LIGATURES)
     return Word(text, x0, x1, top, bottom, size, bold, italic)
 
 
@@ -135,6 +141,10 @@ def _find_gutter(words: list[Word], width: float) -> float | None:
     # both sides must carry real text, and lines on the left must end near the gutter
     if min(left, right) < 0.2 * len(words):
         return None
+    # prose columns hold several words per line; a table's narrow last column (`6%`) holds one
+    for side in ([w for w in words if w.x1 <= best_mid], [w for w in words if w.x0 >= best_mid]):
+        if len(side) < 2.5 * len({round(w.top) for w in side}):
+            return None
     near = sum(1 for w in words if w.x1 <= best_mid and w.x1 > best_mid - width * 0.12)
     if near < 5:
         return None
@@ -341,6 +351,45 @@ def split_footnotes(page: Page, body_size: float) -> None:
             current.text = join_lines([current.text, text])
 
 
+WORD_RE = re.compile(r"[A-Za-z]+")
+# two letter runs separated by one space, the second in lower case (`econo mic`); overlapping
+SPLIT_PAIR_RE = re.compile(r"(?<![\w\-])(?=([A-Za-z]+) ([a-z]+)(?![\w\-]))")
+
+
+def repair_split_words(pages: list[Page]) -> None:
+    """Join words the text layer split with a space (`econo mic` → `economic`), using the document's
+    own vocabulary: the joined word must occur whole at least twice elsewhere in the document, and
+    at least one of the two pieces must never occur on its own outside such splits (so `in formation`,
+    two real words, stays)."""
+    lines = [ln for p in pages for ln in p.lines]
+    vocab = Counter(w.lower() for ln in lines for w in WORD_RE.findall(ln.text))
+    found: list[tuple[Line, list[tuple[int, str, str]]]] = []
+    pairs: Counter[tuple[str, str]] = Counter()
+    for ln in lines:
+        hits = []
+        for m in SPLIT_PAIR_RE.finditer(ln.text):
+            left, right = m.group(1), m.group(2)
+            if vocab[(left + right).lower()] >= 2:
+                hits.append((m.start() + len(left), left.lower(), right))
+                pairs[(left.lower(), right)] += 1
+        if hits:
+            found.append((ln, hits))
+    for ln, hits in found:
+        cut = [pos for pos, left, right in hits
+               if vocab[left] <= pairs[(left, right)] or vocab[right] <= pairs[(left, right)]]
+        if cut:
+            _remove_spaces(ln, cut)
+
+
+def _remove_spaces(ln: Line, positions: list[int]) -> None:
+    """Drop the spaces at these offsets of the line's text, keeping footnote marker offsets in step."""
+    chars = list(ln.text)
+    for pos in sorted(positions, reverse=True):
+        del chars[pos]
+    ln.text = "".join(chars)
+    ln.markers = [(off - sum(1 for pos in positions if pos < off), mk) for off, mk in ln.markers]
+
+
 def detect_body_size(pages: list[Page]) -> float:
     sizes: Counter[float] = Counter()
     for p in pages:
@@ -438,6 +487,7 @@ def extract_pages(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAUL
     elif not any(p.lines for p in pages):
         raise ExtractionError("PDF has no extractable text")
     remove_running_text(pages)
+    repair_split_words(pages)
     body_size = detect_body_size(pages)
     for p in pages:
         split_footnotes(p, body_size)

@@ -86,6 +86,10 @@ class Article:
     footnotes: list[str] = field(default_factory=list)
     clauses: list[Clause] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
+    #: in a volume binding several agreements, the title of the one this unit belongs to ("" otherwise)
+    instrument: str = ""
+    #: "article" (also preambles and closing text), "annex" (an annex or appendix's own text) or "table"
+    unit: str = "article"
 
     def bench_record(self) -> dict[str, Any]:
         """The bench JSONL shape (see ../shared/bench/README.md)."""
