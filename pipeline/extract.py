@@ -382,12 +382,32 @@ def repair_split_words(pages: list[Page]) -> None:
 
 
 def _remove_spaces(ln: Line, positions: list[int]) -> None:
-    """Drop the spaces at these offsets of the line's text, keeping footnote marker offsets in step."""
+    """Drop the characters (spaces) at these offsets of the line's text, keeping marker offsets in step."""
     chars = list(ln.text)
     for pos in sorted(positions, reverse=True):
         del chars[pos]
     ln.text = "".join(chars)
     ln.markers = [(off - sum(1 for pos in positions if pos < off), mk) for off, mk in ln.markers]
+
+
+# a note number printed at text size right after a word (`National Treatment7`)
+GLUED_MARKER_RE = re.compile(r"(?<=[A-Za-z]{3})([0-9]{1,3})(?=[\s,.;:)]|$)")
+
+
+def recover_glued_markers(page: Page) -> None:
+    """Take footnote numbers glued to a word out of the text and record them as markers, when a note
+    with that number is printed at this page's foot and nothing else on the page cites it."""
+    numbers = {f.number for f in page.footnotes}
+    if not numbers:
+        return
+    cited = {mk for ln in page.lines for _, mk in ln.markers}
+    for ln in page.lines:
+        for m in reversed(list(GLUED_MARKER_RE.finditer(ln.text))):
+            number = m.group(1)
+            if number in numbers and number not in cited:
+                cited.add(number)
+                _remove_spaces(ln, list(range(m.start(), m.end())))
+                ln.markers = sorted(ln.markers + [(m.start(), number)])
 
 
 def detect_body_size(pages: list[Page]) -> float:
@@ -491,6 +511,7 @@ def extract_pages(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAUL
     body_size = detect_body_size(pages)
     for p in pages:
         split_footnotes(p, body_size)
+        recover_glued_markers(p)
     return pages
 
 

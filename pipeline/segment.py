@@ -10,7 +10,7 @@ machine that walks the classified lines and opens and closes units.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from statistics import median
 
 from .extract import detect_body_size
@@ -40,7 +40,7 @@ CHAPTER_RE = re.compile(
 )
 # annexes, appendices and schedules: units of their own; the number may be missing (`ANNEX`)
 ANNEX_RE = re.compile(
-    r"^(?P<kw>annex|appendix|schedule|attachment)(?:\s+(?P<num>" + _NUM + r"))?\.?(?P<rest>(?:\s|[:.\-–—]).*|)$",
+    r"^(?P<kw>annex|appendix|schedule|attachment)(?:\s+(?P<num>" + _NUM + r"(?:[\-–][A-Z](?![A-Za-z]))?))?\.?(?P<rest>(?:\s|[:.\-–—]).*|)$",
     re.IGNORECASE,
 )
 # keyword-less headings (`IV` / `3 Title`), used only in documents with no `Article N` headings
@@ -60,11 +60,15 @@ INSTRUMENT_RE = re.compile(r"\b(agreement|protocol|convention|treaty|arrangement
 ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 #: a table of at least this many rows becomes a unit of its own; shorter grids stay in the body
 MIN_TABLE_UNIT_ROWS = 6
+#: a bold line repeated on this many consecutive pages is a table's column header, not a title
+REPEATED_HEADER_PAGES = 3
 
 # line kinds
 CHAPTER, ARTICLE, SECTION, ANNEX, UNNUMBERED, PART_TITLE = "chapter", "article", "section", "annex", "unnumbered", "part"
 TITLE, INSTRUMENT, TOC, TABLE, CLOSING, BODY = "title", "instrument", "toc", "table", "closing", "body"
 HEADINGS = {CHAPTER, ARTICLE, SECTION, ANNEX, UNNUMBERED, PART_TITLE}
+# lines that may carry an agreement's title (not the title lines of a chapter or article heading)
+TITLE_CANDIDATES = {BODY, UNNUMBERED, PART_TITLE}
 
 
 def number_label(keyword: str, number: str, punct: str = "") -> str:
@@ -120,7 +124,6 @@ class Profile:
     article_keyword: str  # the keyword of the numbered units (`article`, or `section` ...)
     has_chapters: bool  # `PART I` groups chapters where there are chapters; else a part is a chapter
     bare_numbers: bool  # articles carry no keyword (`I`, `II` ... or `1 Title`), set in bold
-    footnote_numbers: set[tuple[int, str]] = field(default_factory=set)  # (page, number) of printed notes
 
 
 @dataclass
@@ -135,12 +138,29 @@ class Classified:
     rest: str = ""  # text after the number on the heading line
     space_above: float = 0.0  # blank space above the line (inf at the top of a page or column)
     continues: bool = False  # the line before runs on into this one (same paragraph, no full stop)
+    cells: int = 1  # texts side by side on its visual row (a table row has several)
 
 
 def annex_match(text: str) -> re.Match | None:
     """`ANNEX 3-A ...`, `Appendix 2`, or a bare `ANNEX`; not `Schedule of Arcadia` (no number, more words)."""
     m = ANNEX_RE.match(text)
     return m if m and (m.group("num") or not m.group("rest").strip()) else None
+
+
+def _numbered(text: str) -> bool:
+    return bool(ARTICLE_RE.match(text) or CHAPTER_RE.match(text) or annex_match(text))
+
+
+def _longest_run(pages: set[int]) -> int:
+    """The longest run of consecutive page numbers."""
+    best = 0
+    for p in pages:
+        if p - 1 not in pages:
+            n = 1
+            while p + n in pages:
+                n += 1
+            best = max(best, n)
+    return best
 
 
 def _by_page(out: list[Classified]) -> dict[int, list[int]]:
@@ -196,7 +216,6 @@ class LineClassifier:
                              for ln in self.lines),
             bare_numbers=not bold_headings and sum(
                 1 for ln in self.lines if ln.bold and BARE_NUMBER_RE.match(ln.text.strip())) >= 2,
-            footnote_numbers={(f.page, f.number) for p in self.pages for f in p.footnotes},
         )
         self.profile = prof
         prof.article_keyword = self._article_keyword()
@@ -230,7 +249,8 @@ class LineClassifier:
     def classify(self) -> list[Classified]:
         out = [Classified(ln) for ln in self.lines]
         self._measure_context(out)
-        skip = self._mark_contents(out) | self._mark_tables(out)
+        self.column_headers: set[int] = set()
+        skip = self._mark_contents(out) | self._mark_tables(out) | self.column_headers
         for k, c in enumerate(out):
             if k not in skip:
                 self._classify_heading(c)
@@ -281,8 +301,11 @@ class LineClassifier:
 
     def _is_heading_line(self, c: Classified, rest: str, kind: str) -> bool:
         ln, prof = c.line, self.profile
-        if kind == ANNEX and re.match(r"(to|of|on)\b", rest, re.IGNORECASE):
-            rest = rest[:1].upper() + rest[1:]  # `Appendix 1 to Annex 3`
+        if kind == ANNEX:
+            if c.continues:  # `... set out in` / `Annex 2 of this Protocol.`
+                return False
+            if re.match(r"(to|of)\s+(the\s+)?(annex|appendix|schedule|chapter)\b", rest, re.IGNORECASE):
+                rest = rest[:1].upper() + rest[1:]  # `Appendix 1 to Annex 3`
         if self._strongly_styled(ln):
             return not rest or rest[0].isupper() or rest[0] in "“\"'"
         if c.continues:  # a cross-reference wrapped to the start of a line
@@ -327,12 +350,13 @@ class LineClassifier:
     def _mark_titles(self, out: list[Classified]) -> None:
         """Up to three lines after a heading that carry its title."""
         for i, c in enumerate(out):
-            if c.kind not in (CHAPTER, ARTICLE, SECTION, ANNEX, UNNUMBERED, PART_TITLE):
+            if c.kind not in HEADINGS:
                 continue
             last = c.line
             for j in range(i + 1, min(i + 4, len(out))):
                 nxt = out[j]
-                if nxt.kind not in (BODY, UNNUMBERED, PART_TITLE) or not self._is_title_line(nxt.line, last):
+                if nxt.kind not in (BODY, UNNUMBERED, PART_TITLE) or nxt.cells > 2 or \
+                        not self._is_title_line(nxt.line, last):
                     break
                 nxt.kind = TITLE
                 last = nxt.line
@@ -367,6 +391,11 @@ class LineClassifier:
         spans: list[tuple[int, int, int]] = []  # (first line, last line, rows) in reading order
         for idxs in _by_page(out).values():
             rows = self._grid_rows(out, idxs)
+            for row in rows:
+                for k in row:
+                    out[k].cells = len(row)
+                if sum(_numbered(out[k].line.text) for k in row) >= 2:  # `Article 4 | Article 6`: column heads
+                    self.column_headers.update(row)
             run: list[list[int]] = []
             for row in rows:
                 if run and min(row) - max(run[-1]) > 4:  # a gap of running text ends the grid
@@ -383,8 +412,32 @@ class LineClassifier:
             else:
                 merged.append([lo, hi, n])
         marked = {k for lo, hi, n in merged if n >= MIN_TABLE_UNIT_ROWS for k in range(lo, hi + 1)}
+        marked |= self._under_repeated_headers(out)
         for k in marked:
             out[k].kind = TABLE
+        return marked
+
+    def _under_repeated_headers(self, out: list[Classified]) -> set[int]:
+        """Pages of a long table printed without ruled cells: the same bold column header (`HS CODE`,
+        `Product Description`) repeats at the head of consecutive pages. From the header to the page
+        foot is table, up to a displayed numbered heading (the next annex)."""
+        pages_of: dict[str, set[int]] = {}
+        for c in out:
+            ln = c.line
+            if ln.bold and len(ln.text.split()) <= 8 and not _numbered(ln.text):
+                pages_of.setdefault(ln.text.strip().lower(), set()).add(ln.page)
+        headers = {key for key, pages in pages_of.items() if _longest_run(pages) >= REPEATED_HEADER_PAGES}
+        if not headers:
+            return set()
+        marked: set[int] = set()
+        for idxs in _by_page(out).values():
+            start = next((k for k in idxs if out[k].line.bold and out[k].line.text.strip().lower() in headers), None)
+            if start is None:
+                continue
+            for k in idxs[idxs.index(start):]:
+                if _numbered(out[k].line.text) and self._strongly_styled(out[k].line) and k not in self.column_headers:
+                    break  # the next annex or article
+                marked.add(k)
         return marked
 
     @staticmethod
@@ -437,22 +490,23 @@ class LineClassifier:
         """The lines of an agreement's title between two headings: displayed lines naming an instrument."""
         for k in range(before - 1, after, -1):
             c = out[k]
-            if c.kind in (BODY, UNNUMBERED, PART_TITLE, TITLE) and INSTRUMENT_RE.search(c.line.text) and \
-                    self._display_line(c.line):
+            if c.kind in TITLE_CANDIDATES and INSTRUMENT_RE.search(c.line.text) and self._display_line(c.line):
                 lo = hi = k
-                while lo - 1 > after and out[lo - 1].kind in (BODY, UNNUMBERED, PART_TITLE, TITLE) \
+                while lo - 1 > after and out[lo - 1].kind in TITLE_CANDIDATES \
                         and self._display_line(out[lo - 1].line) and out[lo - 1].line.page == c.line.page:
                     lo -= 1
-                while hi + 1 < before and out[hi + 1].kind in (BODY, UNNUMBERED, PART_TITLE, TITLE) \
+                while hi + 1 < before and out[hi + 1].kind in TITLE_CANDIDATES \
                         and self._display_line(out[hi + 1].line) and out[hi + 1].line.page == c.line.page:
                     hi += 1
                 return list(range(lo, hi + 1))
         return []
 
     def _display_line(self, ln: Line) -> bool:
-        """A display line: larger than body, or centred in capitals, and not a sentence."""
+        """A display line: bold or centred, in capitals or larger than body, and not a sentence."""
+        text = ln.text.strip()
         big = ln.size > self.profile.body_size * 1.12
-        return (big or (ln.centred and _is_caps(ln.text))) and not ln.text.rstrip().endswith((".", ";", ","))
+        return ((ln.bold or ln.centred) and (big or _is_caps(text)) and not text.endswith((".", ";", ",", ":"))
+                and not PARAGRAPH_NUMBER_RE.match(text))
 
 
 # ------------------------------------------------------------------------ the state machine
@@ -500,6 +554,8 @@ class _Assembler:
         kw.setdefault("chapter_number", self.chapter_number)
         kw.setdefault("chapter_title", self.chapter_title)
         kw.setdefault("section", self.section)
+        if self.annex_title and not kw.get("article_number"):
+            kw.setdefault("unit", "annex")  # an annex's text and its unnumbered rules belong to it
         unit = Article(doc_id=self.doc_id, article_number=kw.pop("article_number", ""),
                        article_title=kw.pop("article_title", ""), text="", page_start=page, page_end=page,
                        instrument=self.instrument, **kw)
@@ -530,13 +586,6 @@ class _Assembler:
     def _title_text(rest: str, titles: list[str]) -> str:
         return join_lines(([rest] if rest else []) + titles)
 
-    def _glued_marker(self, title: str, page: int) -> tuple[str, str]:
-        """`National Treatment7` → (`National Treatment`, `7`) when note 7 is printed on that page or the next."""
-        m = re.search(r"(?<=[A-Za-z]{3})([0-9]{1,3})$", title)
-        if m and ({(page, m.group(1)), (page + 1, m.group(1))} & self.profile.footnote_numbers):
-            return title[: m.start()].rstrip(), m.group(1)
-        return title, ""
-
     # ---- handlers, one per line kind
 
     def _on_chapter(self, c: Classified, titles: list[str], group: list[Classified]) -> None:
@@ -554,25 +603,24 @@ class _Assembler:
         if m := re.match(r"(to|of)\s+(annex|appendix|schedule)\s+\S+", rest, re.IGNORECASE):  # `Appendix 1 to Annex 3`
             label = f"{label} {m.group(1).lower()} {chapter_label(m.group(2), m.group().split()[-1])}"
             rest = SEPARATOR_RE.sub("", rest[m.end():])
-        title, glued = self._glued_marker(heading_case(self._title_text(rest, titles)), c.line.page)
+        title = heading_case(self._title_text(rest, titles))
+        if self.current is not None and self.current.unit == "annex" and label == self.chapter_number and (
+                not title or title == self.chapter_title or c.line.page > self.current.page_start):
+            return  # the annex's label repeated at the head of its next page
         self.chapter_number, self.chapter_title, self.section = label, title, ""
         self.annex_title = title or label
         unit = self._new_unit(c.line.page, article_title=title or label, unit="annex")
         self._open(unit)
         for x in group:
             self._note(x.line, unit)
-        if glued:
-            self.markers.append((c.line.page, glued, unit))
 
     def _on_article(self, c: Classified, titles: list[str], group: list[Classified]) -> None:
-        title, glued = self._glued_marker(heading_case(self._title_text(c.rest, titles)), c.line.page)
+        title = heading_case(self._title_text(c.rest, titles))
         label = number_label(c.keyword, c.number, c.punct) if c.keyword else c.number
         unit = self._new_unit(c.line.page, article_number=label, article_title=title)
         self._open(unit)
         for x in group:
             self._note(x.line, unit)
-        if glued:
-            self.markers.append((c.line.page, glued, unit))
 
     def _on_section(self, c: Classified, titles: list[str], group: list[Classified]) -> None:
         self._close_table()
@@ -630,7 +678,8 @@ class _Assembler:
     def _on_body(self, c: Classified, titles: list[str], group: list[Classified]) -> None:
         self._close_table()
         text = c.line.text.strip()
-        self.caption = text if len(text.split()) <= 12 and not text.endswith((".", ";", ":", ",")) else ""
+        self.caption = text if (len(text.split()) <= 12 and not text.endswith((".", ";", ":", ","))
+                                and re.search(r"[A-Za-z]{3}", text)) else ""
         if self.current is None:
             preamble = "Preamble" if not self.units or self.prev_kind == INSTRUMENT else ""
             self.current = self._new_unit(c.line.page, chapter_title=self.chapter_title or preamble)

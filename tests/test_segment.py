@@ -239,3 +239,22 @@ def test_wrapped_cross_references_stay_body_text(layout):
         ("Chapter 1", "Article 1"), ("Chapter 1", "Article 2"), ("Chapter 1", "Article 3"), ("Chapter 2", "Article 4")]
     assert "set out in Article 3 Transparency, in Chapter 2 Trade in Goods and in the Annexes" in arts[0].text
     assert "obligations of Chapter 2 Trade in Goods and Chapter 3 Rules of Origin, and report its" in arts[1].text
+
+
+def test_table_under_repeated_bold_header_is_one_table(layout):
+    """A rules table without cell gaps (each row one text line): its bold column header repeats on
+    each page, and the annex label repeats at the head of each page."""
+    _, units = layout["schedule"]
+    assert [a.article_number for a in _articles(units)] == ["Article 1", "Article 2"]
+    tables = [u for u in units if u.unit == "table"]
+    assert [(t.chapter_number, t.page_start, t.page_end) for t in tables] == [("Annex 3", 1, 4)]
+    assert "32.04 Explosives CC or RVC(45)" in tables[0].text.splitlines()
+    assert [u.chapter_number for u in units if u.unit == "annex"] == ["Annex 3", "Appendix 1"]
+    assert not any(u.article_title.startswith("HS Code") for u in units)
+
+
+def test_article_numbers_as_column_headers_are_not_articles(layout):
+    _, units = layout["schedule"]
+    appendix = next(u for u in units if u.chapter_number == "Appendix 1")
+    assert appendix.article_title == "Transitional Arrangements"
+    assert appendix.text.startswith("Party Article 4 Article 6 Article 7 Arcadia from 2030")

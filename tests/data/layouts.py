@@ -10,6 +10,8 @@ Every text here is written for these tests (a fictional agreement between Arcadi
     textlayer.pdf    ligature glyphs and words split by the text layer
     glued.pdf        a footnote number glued to a heading's title, same size as the title
     wrapped.pdf      body lines that wrap so a line begins with `Article 3` or `Chapter 2`
+    schedule.pdf     a rules table without cell gaps whose bold header repeats on each page, and a
+                     table whose column headers are `Article 4 | Article 6 | Article 7`
 """
 from __future__ import annotations
 
@@ -326,8 +328,40 @@ def wrapped(path: Path) -> Path:
     return s.save()
 
 
+def schedule(path: Path) -> Path:
+    """A rules table printed without cell gaps: its bold column header and the annex label repeat at
+    the head of every page; then an appendix table whose column headers are article numbers."""
+    s = Sheet(path)
+    for i, t in enumerate(["Scope", "Final Provisions"], start=1):
+        s.heading(f"Article {i}: {t}", before=12)
+        s.para(f"1. {BODY}")
+    s.heading("ANNEX 3 – Arcadia-1", centred=True, before=18)
+    s.heading("PRODUCT SPECIFIC RULES", centred=True, before=0)
+    s.para("The rules below apply to goods classified under the headings listed in the first column.")
+    goods = ["Live horses and asses", "Live bovine animals", "Meat of swine, fresh", "Edible offal", "Fish fillets",
+             "Birds' eggs", "Cut flowers and buds", "Dried leguminous vegetables", "Coffee and tea", "Cereal flours",
+             "Oil seeds", "Vegetable saps", "Animal fats", "Sausages", "Cane sugar", "Cocoa paste", "Pasta, cooked",
+             "Jams and jellies", "Sauces", "Mineral waters", "Wine", "Animal fodder", "Cigars", "Salt", "Iron ores",
+             "Coal", "Mineral oils", "Fertilisers", "Paints", "Soap", "Glues", "Explosives"]
+    for n, g in enumerate(goods):
+        if n % 10 == 0:
+            if n:
+                s.new_page()
+                s.heading(f"ANNEX 3 – Arcadia-{n // 10 + 1}", centred=True, before=0)
+            s.heading("HS Code     Description of Goods     Rule of Origin", before=6)
+        s.c.setFont("Times-Roman", 11)
+        s.lines([f"{n + 1:02d}.{n % 7 + 1:02d}     {g}     {'CC' if n % 2 else 'CTH'} or RVC({40 + n % 3 * 5})"])
+    s.heading("APPENDIX 1", centred=True, before=18)
+    s.heading("TRANSITIONAL ARRANGEMENTS", centred=True, before=0)
+    xs = [LEFT, LEFT + 110, LEFT + 220, LEFT + 330]
+    s.table_row(["Party", "Article 4", "Article 6", "Article 7"], xs, font="Times-Bold", size=10)
+    for party in ("Arcadia", "Borduria"):
+        s.table_row([party, "from 2030", "from 2031", "from 2032"], xs, size=10)
+    return s.save()
+
+
 BUILDERS = {"smallcaps": smallcaps, "toc": toc, "bound": bound, "annex": annex, "textlayer": textlayer,
-            "glued": glued, "wrapped": wrapped}
+            "glued": glued, "wrapped": wrapped, "schedule": schedule}
 
 
 def build_all(folder: Path = HERE) -> dict[str, Path]:
