@@ -6,7 +6,9 @@ What happens here, page by page:
 2. column detection (a vertical gutter that no line crosses) and reading order per column;
 3. words grouped into lines; superscript markers recorded and removed from the text;
 4. across pages: running headers, footers and page numbers removed by repetition and position;
-5. footnote blocks (smaller type at the foot of the page) split off from the body.
+5. text-layer artefacts repaired: ligature characters (`ﬁ`), words split by a gap (`econo mic`);
+6. footnote blocks (smaller type at the foot of the page) split off from the body, and note numbers
+   glued to a word (`Treatment7`) turned into markers.
 
 Scanned pages (no text layer) are OCR'd with Tesseract when it is installed.
 """
@@ -358,9 +360,9 @@ SPLIT_PAIR_RE = re.compile(r"(?<![\w\-])(?=([A-Za-z]+) ([a-z]+)(?![\w\-]))")
 
 def repair_split_words(pages: list[Page]) -> None:
     """Join words the text layer split with a space (`econo mic` → `economic`), using the document's
-    own vocabulary: the joined word must occur whole at least twice elsewhere in the document, and
-    at least one of the two pieces must never occur on its own outside such splits (so `in formation`,
-    two real words, stays)."""
+    own vocabulary: the joined word must occur whole at least twice, and more often than the split
+    pair, and one of the two pieces must never occur outside such splits (so `in formation`, two
+    real words, stays; so does `defined in` where a noisy text also has `definedin`)."""
     lines = [ln for p in pages for ln in p.lines]
     vocab = Counter(w.lower() for ln in lines for w in WORD_RE.findall(ln.text))
     found: list[tuple[Line, list[tuple[int, str, str]]]] = []
@@ -376,13 +378,13 @@ def repair_split_words(pages: list[Page]) -> None:
             found.append((ln, hits))
     for ln, hits in found:
         cut = [pos for pos, left, right in hits
-               if vocab[left] <= pairs[(left, right)] or vocab[right] <= pairs[(left, right)]]
+               if (vocab[left] <= (n := pairs[(left, right)]) or vocab[right] <= n) and vocab[left + right.lower()] > n]
         if cut:
-            _remove_spaces(ln, cut)
+            _remove_chars(ln, cut)
 
 
-def _remove_spaces(ln: Line, positions: list[int]) -> None:
-    """Drop the characters (spaces) at these offsets of the line's text, keeping marker offsets in step."""
+def _remove_chars(ln: Line, positions: list[int]) -> None:
+    """Drop the characters at these offsets of the line's text, keeping marker offsets in step."""
     chars = list(ln.text)
     for pos in sorted(positions, reverse=True):
         del chars[pos]
@@ -406,7 +408,7 @@ def recover_glued_markers(page: Page) -> None:
             number = m.group(1)
             if number in numbers and number not in cited:
                 cited.add(number)
-                _remove_spaces(ln, list(range(m.start(), m.end())))
+                _remove_chars(ln, list(range(m.start(), m.end())))
                 ln.markers = sorted(ln.markers + [(m.start(), number)])
 
 
