@@ -154,11 +154,13 @@ def test_table_of_contents_is_never_articles(layout):
     pages, units = layout["toc"]
     arts = _articles(units)
     assert [a.article_number for a in arts] == [f"Article {i}" for i in range(1, 9)]
-    assert all(a.page_start >= 2 for a in arts)
+    assert all(a.page_start >= 3 for a in arts)
     assert arts[6].article_title == "Cooperation between Authorities"
     assert not any(". . ." in u.text for u in units)
+    assert not any(u.unit == "annex" for u in units)  # the list of annexes on page 2 lists, it opens none
     lines, _ = classify_lines(pages)
     assert {c.kind for c in lines if c.line.page == 1 and "Article" in c.line.text} == {TOC}
+    assert {c.kind for c in lines if c.line.page == 2 and c.line.text != "LIST OF ANNEXES"} == {TOC}
 
 
 def test_bound_volume_records_each_instrument(layout):

@@ -4,7 +4,7 @@ Every text here is written for these tests (a fictional agreement between Arcadi
 `python -m tests.data.layouts` rewrites the PDFs next to this file; the tests read those files.
 
     smallcaps.pdf    article headings in small capitals (first letter larger, not bold), bold sections
-    toc.pdf          a table of contents with dot leaders and page numbers before the text
+    toc.pdf          contents pages (dot leaders, or page numbers in a right-hand column) before the text
     bound.pdf        two agreements bound in one volume, article numbers restarting
     annex.pdf        an annex and an appendix after the last article, and a long tariff table
     textlayer.pdf    ligature glyphs and words split by the text layer
@@ -205,7 +205,15 @@ def toc(path: Path) -> Path:
               "Abuse of Dominance", "Merger Control", "Cooperation between Authorities", "Final Provisions"]
     s.toc_line("Preamble", 2)
     for i, t in enumerate(titles, start=1):
-        s.toc_line(f"Article {i} – {t}", 2 + i // 2)
+        s.toc_line(f"Article {i} – {t}", 3 + i // 2)
+    s.new_page()
+    s.heading("LIST OF ANNEXES", centred=True, before=6)  # no leaders: the page number stands at the right
+    for i, t in enumerate(["Notification Form", "Merger Thresholds", "Fees", "Contact Points"], start=1):
+        s.ensure(15)
+        s.c.setFont("Times-Roman", 11)
+        s.c.drawString(LEFT, s.y, f"Annex {i} – {t}")
+        s.c.drawRightString(RIGHT, s.y, str(6 + i))
+        s.y -= 15
     s.new_page()
     s.heading("PREAMBLE", centred=True)
     s.para("The States Parties to this Protocol, recognising that open markets need fair competition, "
