@@ -528,7 +528,8 @@ class _Assembler:
         self.annex_title = ""
         self.instrument_lines: list[str] = []
         self.caption = ""  # the short line just before a table names it
-        self.markers: list[tuple[int, str, Article | None]] = []  # None: the next unit to open
+        self.markers: list[tuple[int, str, Article]] = []  # (page, footnote marker, unit citing it)
+        self.pending: list[tuple[int, str]] = []  # markers in a chapter heading: cited by the next unit
         self.prev_kind = ""
 
     def run(self, lines: list[Classified]) -> list[Article]:
@@ -560,7 +561,8 @@ class _Assembler:
                        article_title=kw.pop("article_title", ""), text="", page_start=page, page_end=page,
                        instrument=self.instrument, **kw)
         self.order[id(unit)] = len(self.order)
-        self.markers = [(p, mk, unit if u is None else u) for p, mk, u in self.markers]
+        self.markers += [(p, mk, unit) for p, mk in self.pending]
+        self.pending = []
         return unit
 
     def _open(self, unit: Article) -> None:
@@ -580,7 +582,10 @@ class _Assembler:
         self.current, self.body = None, []
 
     def _note(self, ln: Line, unit: Article | None) -> None:
-        self.markers += [(ln.page, mk, unit) for _, mk in ln.markers]
+        if unit is None:
+            self.pending += [(ln.page, mk) for _, mk in ln.markers]
+        else:
+            self.markers += [(ln.page, mk, unit) for _, mk in ln.markers]
 
     @staticmethod
     def _title_text(rest: str, titles: list[str]) -> str:
@@ -701,7 +706,7 @@ def _rows(cells: list[Line]) -> list[list[Line]]:
     return [sorted(r, key=lambda x: x.x0) for r in rows]
 
 
-def attach_footnotes(pages: list[Page], units: list[Article], markers: list[tuple[int, str, Article | None]]) -> None:
+def attach_footnotes(pages: list[Page], units: list[Article], markers: list[tuple[int, str, Article]]) -> None:
     """Each footnote goes to the unit whose text cites its marker on that page (else the latest
     citing it before), else to the unit on whose page it is printed."""
     if not units:
@@ -709,7 +714,7 @@ def attach_footnotes(pages: list[Page], units: list[Article], markers: list[tupl
     for note in (f for p in pages for f in p.footnotes):
         target = None
         for page, mk, unit in markers:
-            if mk == note.number and page <= note.page and unit is not None:
+            if mk == note.number and page <= note.page:
                 target = unit
                 if page == note.page:
                     break
