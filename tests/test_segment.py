@@ -221,8 +221,9 @@ def test_split_word_repair_keeps_two_real_words():
              "a real space in infor mation"]
     page = Page(number=1, width=600, height=800,
                 lines=[Line(t, 1, 0, 100, i * 12, i * 12 + 10, 10, markers=[(len(t), "4")]) for i, t in enumerate(texts)])
-    # the first three lines' spaces are gaps the extractor filled in; the last line's are in the text layer
+    # the first three lines' spaces are gaps the extractor filled in; the last line's split is a real space
     gaps = {id(ln): [k for k, ch in enumerate(ln.text) if ch == " "] for ln in page.lines[:3]}
+    gaps[id(page.lines[3])] = [1]  # `a real`: a gap; `infor mation`: a space character
     repair_split_words([page], gaps)
     assert [ln.text for ln in page.lines] == [
         "information in formation economic", "economic ties in information", "economic formation",
