@@ -6,7 +6,9 @@ What happens here, page by page:
 2. column detection (a vertical gutter that no line crosses) and reading order per column;
 3. words grouped into lines; superscript markers recorded and removed from the text;
 4. across pages: running headers, footers and page numbers removed by repetition and position;
-5. footnote blocks (smaller type at the foot of the page) split off from the body.
+5. text-layer artefacts repaired: ligature characters (`ﬁ`), words split by a gap (`econo mic`);
+6. footnote blocks (smaller type at the foot of the page) split off from the body, and note numbers
+   glued to a word (`Treatment7`) turned into markers.
 
 Scanned pages (no text layer) are OCR'd with Tesseract when it is installed.
 """
@@ -49,6 +51,7 @@ class Word:
     size: float
     bold: bool
     italic: bool
+    spaced: bool = True  # the text layer has a space character before it (False: only a gap)
 
 
 @lru_cache(maxsize=4096)
@@ -72,6 +75,7 @@ def _words_from_chars(chars: list[dict]) -> list[Word]:
     words: list[Word] = []
     seen: set[tuple[str, int, int]] = set()
     text = ""
+    after_space = True
     font = ""
     size = x0 = x1 = top = bottom = 0.0
     for c in chars:
@@ -82,8 +86,9 @@ def _words_from_chars(chars: list[dict]) -> list[Word]:
         seen.add(key)
         if not ch.strip() or not c.get("upright", True):
             if text:
-                words.append(_word(text, font, size, x0, x1, top, bottom))
+                words.append(_word(text, font, size, x0, x1, top, bottom, spaced))
                 text = ""
+            after_space = True
             continue
         csize = float(c["size"])
         if text and c["fontname"] == font and abs(csize - size) < 0.05 and abs(c["top"] - top) < 1.5 \
@@ -93,17 +98,24 @@ def _words_from_chars(chars: list[dict]) -> list[Word]:
             bottom = max(bottom, c["bottom"])
             continue
         if text:
-            words.append(_word(text, font, size, x0, x1, top, bottom))
-        text, font, size = ch, c["fontname"], csize
+            words.append(_word(text, font, size, x0, x1, top, bottom, spaced))
+        text, font, size, spaced, after_space = ch, c["fontname"], csize, after_space, False
         x0, x1, top, bottom = c["x0"], c["x1"], c["top"], c["bottom"]
     if text:
-        words.append(_word(text, font, size, x0, x1, top, bottom))
+        words.append(_word(text, font, size, x0, x1, top, bottom, spaced))
     return words
 
 
-def _word(text: str, font: str, size: float, x0: float, x1: float, top: float, bottom: float) -> Word:
+# typographic ligatures some fonts put in the text layer as one character
+LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+
+
+def _word(text: str, font: str, size: float, x0: float, x1: float, top: float, bottom: float,
+          spaced: bool) -> Word:
     bold, italic = _font_flags(font)
-    return Word(text, x0, x1, top, bottom, size, bold, italic)
+    if not text.isascii():
+        text = text.translate(LIGATURES)
+    return Word(text, x0, x1, top, bottom, size, bold, italic, spaced)
 
 
 def _find_gutter(words: list[Word], width: float) -> float | None:
@@ -134,6 +146,10 @@ def _find_gutter(words: list[Word], width: float) -> float | None:
     # both sides must carry real text, and lines on the left must end near the gutter
     if min(left, right) < 0.2 * len(words):
         return None
+    # prose columns hold several words per line; a table's narrow last column (`6%`) holds one
+    for side in ([w for w in words if w.x1 <= best_mid], [w for w in words if w.x0 >= best_mid]):
+        if len(side) < 2.5 * len({round(w.top) for w in side}):
+            return None
     near = sum(1 for w in words if w.x1 <= best_mid and w.x1 > best_mid - width * 0.12)
     if near < 5:
         return None
@@ -177,7 +193,10 @@ def _split_wide_gaps(words: list[Word]) -> list[list[Word]]:
     return parts
 
 
-def _make_line(words: list[Word], page_no: int, page_width: float, column: int, col_bounds: tuple[float, float]) -> Line:
+def _make_line(words: list[Word], page_no: int, page_width: float, column: int, col_bounds: tuple[float, float],
+               gaps: dict[int, list[int]] | None = None) -> Line:
+    """One Line from its words; `gaps` collects, by id(line), where a space stands for a gap only
+    (no space character in the text layer): the places a word may have been split."""
     sizes = Counter()
     for w in words:
         sizes[round(w.size, 1)] += len(w.text)
@@ -189,6 +208,7 @@ def _make_line(words: list[Word], page_no: int, page_width: float, column: int, 
     text = ""
     prev: Word | None = None
     bold_chars = italic_chars = total = 0
+    unspaced: list[int] = []
     for w in words:
         is_sup = (w.size < size * 0.85 and w.bottom < baseline - 0.2 * size
                   and re.fullmatch(r"[0-9]{1,3}[,)]?|[*†‡]|[a-z]", w.text) is not None and prev is not None)
@@ -198,6 +218,8 @@ def _make_line(words: list[Word], page_no: int, page_width: float, column: int, 
             continue
         gap = (w.x0 - prev.x1) if prev is not None else 0.0
         if text and gap > 0.12 * size:
+            if not w.spaced:
+                unspaced.append(len(text))
             text += " "
         text += w.text
         prev = w
@@ -210,20 +232,24 @@ def _make_line(words: list[Word], page_no: int, page_width: float, column: int, 
     lo, hi = col_bounds
     mid = (lo + hi) / 2
     centred = abs((x0 + x1) / 2 - mid) < 0.04 * (hi - lo) and (x1 - x0) < 0.8 * (hi - lo)
-    return Line(
+    line = Line(
         text=text, page=page_no, x0=x0, x1=x1,
         top=min(w.top for w in words), bottom=max(w.bottom for w in words), size=size,
         bold=total > 0 and bold_chars / total >= 0.7, italic=total > 0 and italic_chars / total >= 0.7,
         centred=centred, column=column, markers=markers,
     )
+    if gaps is not None and unspaced:
+        gaps[id(line)] = unspaced
+    return line
 
 
-def lines_from_words(words: list[Word], page_no: int, width: float) -> list[Line]:
+def lines_from_words(words: list[Word], page_no: int, width: float,
+                     gaps: dict[int, list[int]] | None = None) -> list[Line]:
     """Order a page's words into lines, column by column (full-width lines split the bands)."""
     gutter = _find_gutter(words, width)
     if gutter is None:
         bounds = (min((w.x0 for w in words), default=0.0), max((w.x1 for w in words), default=width))
-        return [_make_line(ws, page_no, width, 0, bounds) for ws in _group_lines(words) if ws]
+        return [_make_line(ws, page_no, width, 0, bounds, gaps) for ws in _group_lines(words) if ws]
     left = [w for w in words if w.x1 <= gutter]
     right = [w for w in words if w.x0 >= gutter]
     spanning = [w for w in words if w.x0 < gutter < w.x1]
@@ -237,9 +263,9 @@ def lines_from_words(words: list[Word], page_no: int, width: float) -> list[Line
     for i, cut in enumerate(cuts):
         for col, ws, bounds in ((0, left, (left_x0, gutter)), (1, right, (gutter, right_x1))):
             band = [w for w in ws if prev_cut <= w.top < cut]
-            out += [_make_line(g, page_no, width, col, bounds) for g in _group_lines(band)]
+            out += [_make_line(g, page_no, width, col, bounds, gaps) for g in _group_lines(band)]
         if i < len(span_lines):
-            out.append(_make_line(span_lines[i], page_no, width, 0, (left_x0, right_x1)))
+            out.append(_make_line(span_lines[i], page_no, width, 0, (left_x0, right_x1), gaps))
             prev_cut = max(w.bottom for w in span_lines[i])
     return out
 
@@ -340,6 +366,67 @@ def split_footnotes(page: Page, body_size: float) -> None:
             current.text = join_lines([current.text, text])
 
 
+WORD_RE = re.compile(r"[A-Za-z]+")
+# two letter runs separated by one space, the second in lower case (`econo mic`); overlapping
+SPLIT_PAIR_RE = re.compile(r"(?<![\w\-])(?=([A-Za-z]+) ([a-z]+)(?![\w\-]))")
+
+
+def repair_split_words(pages: list[Page], gaps: dict[int, list[int]]) -> None:
+    """Join words split by extraction (`econo mic` → `economic`): only where the text layer has no
+    space character, just a gap (`gaps`, by id(line)), and by the document's own vocabulary: the
+    joined word must occur whole at least twice, and more often than the split pair, and one of the
+    two pieces must never occur outside such splits (so `in formation`, two real words, stays; so
+    does `defined in` where a noisy text also has `definedin`)."""
+    lines = [ln for p in pages for ln in p.lines]
+    vocab = Counter(w.lower() for ln in lines for w in WORD_RE.findall(ln.text))
+    found: list[tuple[Line, list[tuple[int, str, str]]]] = []
+    pairs: Counter[tuple[str, str]] = Counter()
+    for ln in lines:
+        hits = []
+        unspaced = set(gaps.get(id(ln), ()))
+        for m in SPLIT_PAIR_RE.finditer(ln.text) if unspaced else ():
+            left, right = m.group(1), m.group(2)
+            if m.start() + len(left) in unspaced and vocab[(left + right).lower()] >= 2:
+                hits.append((m.start() + len(left), left.lower(), right))
+                pairs[(left.lower(), right)] += 1
+        if hits:
+            found.append((ln, hits))
+    for ln, hits in found:
+        cut = [pos for pos, left, right in hits
+               if (vocab[left] <= (n := pairs[(left, right)]) or vocab[right] <= n) and vocab[left + right.lower()] > n]
+        if cut:
+            _remove_chars(ln, cut)
+
+
+def _remove_chars(ln: Line, positions: list[int]) -> None:
+    """Drop the characters at these offsets of the line's text, keeping marker offsets in step."""
+    chars = list(ln.text)
+    for pos in sorted(positions, reverse=True):
+        del chars[pos]
+    ln.text = "".join(chars)
+    ln.markers = [(off - sum(1 for pos in positions if pos < off), mk) for off, mk in ln.markers]
+
+
+# a note number printed at text size right after a word (`National Treatment7`)
+GLUED_MARKER_RE = re.compile(r"(?<=[A-Za-z]{3})([0-9]{1,3})(?=[\s,.;:)]|$)")
+
+
+def recover_glued_markers(page: Page) -> None:
+    """Take footnote numbers glued to a word out of the text and record them as markers, when a note
+    with that number is printed at this page's foot and nothing else on the page cites it."""
+    numbers = {f.number for f in page.footnotes}
+    if not numbers:
+        return
+    cited = {mk for ln in page.lines for _, mk in ln.markers}
+    for ln in page.lines:
+        for m in reversed(list(GLUED_MARKER_RE.finditer(ln.text))):
+            number = m.group(1)
+            if number in numbers and number not in cited:
+                cited.add(number)
+                _remove_chars(ln, list(range(m.start(), m.end())))
+                ln.markers = sorted(ln.markers + [(m.start(), number)])
+
+
 def detect_body_size(pages: list[Page]) -> float:
     sizes: Counter[float] = Counter()
     for p in pages:
@@ -409,6 +496,7 @@ def extract_pages(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAUL
         if n > max_pages:
             raise ExtractionError(f"{n} pages exceeds the limit of {max_pages} (raise it with --max-pages)")
         pages: list[Page] = []
+        gaps: dict[int, list[int]] = {}  # id(line) → offsets of spaces the text layer does not have
         scanned: list[int] = []
         for i, pp in enumerate(pdf.pages, start=1):
             try:
@@ -418,7 +506,7 @@ def extract_pages(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAUL
             page = Page(number=i, width=float(pp.width), height=float(pp.height))
             if not words and pp.images:
                 scanned.append(i)
-            page.lines = lines_from_words(words, i, page.width)
+            page.lines = lines_from_words(words, i, page.width, gaps)
             pages.append(page)
     if scanned and len(scanned) >= max(1, 0.5 * len(pages)):
         if not ocr:
@@ -431,9 +519,11 @@ def extract_pages(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAUL
     elif not any(p.lines for p in pages):
         raise ExtractionError("PDF has no extractable text")
     remove_running_text(pages)
+    repair_split_words(pages, gaps)
     body_size = detect_body_size(pages)
     for p in pages:
         split_footnotes(p, body_size)
+        recover_glued_markers(p)
     return pages
 
 
