@@ -14,6 +14,16 @@ EXTRA_NAMES = {
     "hong kong, china": "HKG", "hong kong": "HKG", "macao": "MAC", "czech republic": "CZE", "turkey": "TUR",
     "united states of america": "USA", "united states": "USA", "united kingdom": "GBR", "uae": "ARE",
     "great britain": "GBR", "swiss confederation": "CHE", "the netherlands": "NLD", "burma": "MMR",
+    "chinese taipei": "TWN", "macau": "MAC", "palestine": "PSE", "palestinian authority": "PSE",
+    "ivory coast": "CIV", "cape verde": "CPV", "swaziland": "SWZ", "east timor": "TLS", "kirghiz republic": "KGZ",
+    "slovak republic": "SVK", "hellenic republic": "GRC", "faeroe islands": "FRO",
+}
+# The everyday short names papers use in citations (`Korea–Chile FTA`, `India–UAE CEPA`); else pycountry's.
+SHORT_NAMES = {
+    "KOR": "Korea", "PRK": "DPRK", "ARE": "UAE", "USA": "US", "GBR": "UK", "RUS": "Russia", "IRN": "Iran",
+    "VNM": "Viet Nam", "LAO": "Lao PDR", "TWN": "Chinese Taipei", "HKG": "Hong Kong, China", "BOL": "Bolivia",
+    "VEN": "Venezuela", "TZA": "Tanzania", "MDA": "Moldova", "SYR": "Syria", "BRN": "Brunei", "PSE": "Palestine",
+    "MKD": "North Macedonia", "CZE": "Czechia", "TUR": "Türkiye",
 }
 
 
@@ -21,6 +31,7 @@ EXTRA_NAMES = {
 def country_name_map() -> dict[str, str]:
     """Lower-case country name → ISO-3, from pycountry (plus everyday variants)."""
     names: dict[str, str] = {}
+    heads: dict[str, set[str]] = {}
     for c in pycountry.countries:
         for attr in ("name", "official_name", "common_name"):
             v = getattr(c, attr, None)
@@ -29,6 +40,10 @@ def country_name_map() -> dict[str, str]:
                 if ", " in v:  # "Korea, Republic of" → "Republic of Korea"
                     head, tail = v.split(", ", 1)
                     names[f"{tail} {head}".lower()] = c.alpha_3
+                    heads.setdefault(head.lower(), set()).add(c.alpha_3)
+    for head, codes in heads.items():  # "Bolivia, Plurinational State of" → "Bolivia" when unambiguous
+        if len(codes) == 1 and head not in names:
+            names[head] = next(iter(codes))
     names.update(EXTRA_NAMES)
     return names
 
@@ -42,6 +57,7 @@ def country_names() -> list[tuple[re.Pattern, str]]:
 
 def find_countries(text: str) -> list[str]:
     """ISO-3 codes of the countries named in `text`, in order of first mention."""
+    text = text.replace("’", "'")  # `Lao People’s Democratic Republic`
     found: list[tuple[int, str]] = []
     taken: list[tuple[int, int]] = []
     for pattern, code in country_names():
@@ -81,3 +97,13 @@ def iso3_all(values: list, context: str, noun: str = "party") -> list[str]:
             raise ValueError(f"{context}: unknown {noun} {value!r} (use a country name or ISO-3 code)")
         codes.append(code)
     return codes
+
+
+def country_short_name(code: str) -> str:
+    """ISO-3 → the short name used in citations (`KOR` → `Korea`, `ARE` → `UAE`)."""
+    if code in SHORT_NAMES:
+        return SHORT_NAMES[code]
+    c = pycountry.countries.get(alpha_3=code)
+    if not c:
+        return code
+    return getattr(c, "common_name", None) or c.name.split(", ")[0]

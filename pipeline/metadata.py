@@ -1,102 +1,455 @@
-"""Document metadata from the text: title, kind, parties (ISO-3166 alpha-3), signature date.
+"""Document metadata from the text: title, kind, parties (ISO-3166 alpha-3), signature date and place.
+
+Each field is read where treaty drafting conventions put it, and the line it was read from is kept
+as evidence:
+
+- the title is the instrument's name in the title block (the first lines set apart in the largest
+  type that name an instrument: `Agreement`, `Protocol`, `Memorandum`, `Annex` ...), not a cover
+  stamp or a table of contents;
+- the kind is the first instrument named in the title (an MoU *on* an FTA is an MoU; a protocol *to
+  amend* an FTA is a protocol);
+- the parties are the states named in the title and in the preamble's opening paragraph, which
+  enumerates them (`The Governments of Brunei Darussalam, the Kingdom of Cambodia, ...`), so a bloc
+  is expanded exactly when the text lists its members;
+- the date and place come from the closing formula (`DONE at Seoul on 15 February 2003`, `Signed in
+  duplicate at Canberra, this ninth day of February, two thousand and twenty-four`), else from a
+  `Place, date` line on the cover.
 
 A sidecar `NAME.meta.toml` beside the PDF overrides any detected field, because real PDFs often
-name their parties in ways no detector should have to guess (`the EFTA States`).
+name their parties in ways no detector should have to guess.
 """
 from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from dateutil import parser as dateparser
-
-from .countries import find_countries, iso3, iso3_all
-from .models import Document, Page
+from .countries import country_short_name, find_countries, iso3, iso3_all
+from .models import Document, Line, Page
 from .textutil import SMALL_WORDS, heading_case
 
-KIND_PATTERNS = [  # first match wins; order matters (an MoU "on" an FTA is still an MoU)
-    ("JDI", r"joint declaration of intent|joint declaration|joint statement"),
-    ("MoU", r"memorandum of (understanding|cooperation)|\bmou\b|\bmoc\b"),
+SIDECAR_FIELDS = ("title", "kind", "parties", "date_signed", "place_signed")
+
+# ---------------------------------------------------------------- kind
+
+# Matched against the title; the pattern matching *earliest* in the title wins (the head noun names
+# the instrument: `Memorandum of Understanding on a Free Trade Agreement` is an MoU), the longer
+# match on a tie (`Comprehensive Economic Partnership` before `Economic Partnership`).
+KIND_PATTERNS = [
+    ("JDI", r"joint declaration(?: of intent)?|declaration of intent|joint statement"),
+    ("MoC", r"memorandum of co-?operation|\bmoc\b"),
+    ("MoU", r"memorandum of understanding|memorandum\b|\bmou\b"),
     ("protocol", r"\bprotocol\b"),
-    ("FTA", r"free trade|trade agreement|economic partnership|economic cooperation agreement|economic integration|"
+    ("framework agreement", r"framework agreement"),
+    ("CEPA", r"comprehensive economic partnership"),
+    ("CECA", r"comprehensive economic co-?operation agreement"),
+    ("EPA", r"economic partnership|\bepa\b"),
+    ("FTA", r"free trade|trade agreement|economic co-?operation agreement|economic integration|"
             r"trade and investment agreement|customs union|preferential trade|association agreement|"
-            r"partnership agreement"),
+            r"partnership agreement|closer economic relations|\bfta\b"),
 ]
-DATE_RE = re.compile(
-    r"\b(\d{4}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?[A-Z][a-z]+,?\s+\d{4}|"
-    r"[A-Z][a-z]+\s+\d{1,2},?\s+\d{4})\b"
-)
-SIGNED_RE = re.compile(r"\b(Signed|SIGNED|Done|DONE|Concluded|signed on|signed at|signed in)\b")
+KINDS = [k for k, _ in KIND_PATTERNS] + ["other"]
+# the broader family a kind belongs to, for filters (`kind=FTA` should find an EPA or a CECA)
+KIND_FAMILY = {"EPA": "FTA", "CEPA": "FTA", "CECA": "FTA", "MoC": "MoU"}
 
 
-def detect_kind(text: str) -> str:
-    low = text.lower()
+def kind_family(kind: str) -> str:
+    """`CECA` → `FTA`, `MoC` → `MoU`; other kinds are their own family."""
+    return KIND_FAMILY.get(kind, kind)
+
+
+def detect_kind(title: str) -> str:
+    """The instrument the title names first (see KIND_PATTERNS); `other` for annexes, exchanges of letters ..."""
+    low = title.lower()
+    best: tuple[int, int, str] | None = None
     for kind, pattern in KIND_PATTERNS:
-        if re.search(pattern, low):
-            return kind
-    return "other"
+        m = re.search(pattern, low)
+        if m and (best is None or (m.start(), -len(m.group())) < best[:2]):
+            best = (m.start(), -len(m.group()), kind)
+    return best[2] if best else "other"
 
 
-def _front_text(pages: list[Page], n: int = 2) -> str:
-    return "\n".join(ln.text for p in pages[:n] for ln in p.lines)
+# ---------------------------------------------------------------- title
+
+# nouns that name an instrument; a title block starts at a line naming one
+INSTRUMENT_RE = re.compile(
+    r"\b(agreement|protocol|memorandum|declaration|treaty|convention|arrangement|accord|charter|annex|"
+    r"exchange of (?:notes|letters)|final act|record of understanding)\b", re.IGNORECASE)
+# cover furniture that is not the title even when it names an instrument
+STAMP_RE = re.compile(
+    r"specimen|treaty series|certified|true copy|\bdraft\b|restricted|confidential|official text|"
+    r"table of contents|^contents$|^page \d+|unofficial|translation|\bno\.\s*\d", re.IGNORECASE)
+CONNECTOR_RE = re.compile(r"^(between|and|among|amongst|by and between|of the one part|of the other part)$",
+                          re.IGNORECASE)
+# a heading that opens the text proper: the title block ends there
+STRUCTURE_RE = re.compile(r"^(article|chapter|part|section|paragraph|preamble|contents)\b", re.IGNORECASE)
+TITLE_PAGES = 3
+TITLE_MAX_LINES = 10
+
+
+@dataclass
+class Found:
+    """A detected value and the text it was read from."""
+
+    value: object
+    evidence: str = ""
+
+
+def _title_like(line: Line, body_size: float) -> bool:
+    return line.size > body_size + 0.5 or line.bold or line.text.isupper()
+
+
+def _body_size(pages: list[Page]) -> float:
+    from .extract import detect_body_size
+
+    return detect_body_size(pages[:12])
+
+
+def _continues(line: Line, first: Line, body: float) -> bool:
+    """`line` sits next to `first` in the same title type (not a stamp, not a heading of the text proper)."""
+    text = line.text.strip()
+    return (abs(line.size - first.size) <= 0.6 and _title_like(line, body) and not STAMP_RE.search(text)
+            and not STRUCTURE_RE.match(text) and not CONNECTOR_RE.match(text))
+
+
+def _title_blocks(pages: list[Page]) -> list[tuple[float, int, int, list[Line]]]:
+    """Candidate title blocks on the first pages: (size, page order, line index, lines)."""
+    body = _body_size(pages)
+    blocks = []
+    text_pages = [p for p in pages if p.lines][:TITLE_PAGES]
+    for order, page in enumerate(text_pages):
+        lines = page.lines
+        i = consumed = 0
+        while i < len(lines):
+            first = lines[i]
+            if not (_title_like(first, body) and INSTRUMENT_RE.search(first.text)
+                    and not STAMP_RE.search(first.text) and not re.search(r"\.{4,}|…{2,}", first.text)):
+                i += 1
+                continue
+            start = i
+            while start > consumed and _continues(lines[start - 1], first, body):  # `COMPREHENSIVE ECONOMIC` / `AGREEMENT`
+                start -= 1
+            block = lines[start:i + 1]
+            j = i + 1
+            while j < len(lines) and len(block) < TITLE_MAX_LINES:
+                ln = lines[j]
+                same_size = abs(ln.size - first.size) <= 0.6 and _title_like(ln, body)
+                connector = bool(CONNECTOR_RE.match(ln.text.strip())) or bool(
+                    CONNECTOR_RE.match(block[-1].text.strip()) and abs(ln.size - first.size) <= 0.6)
+                if STRUCTURE_RE.match(ln.text.strip()) or STAMP_RE.search(ln.text) or not (same_size or connector):
+                    break
+                block.append(ln)
+                j += 1
+            blocks.append((first.size, order, start, block))
+            i = consumed = j
+    return blocks
+
+
+def _clean_title(lines: list[Line]) -> str:
+    parts = [ln.text.strip() for ln in lines]
+    if re.fullmatch(r"(annex|appendix|schedule)\s+[\w.\-–]+", parts[0], re.IGNORECASE) and len(parts) > 1:
+        parts[0] += ":"  # `ANNEX 3` over `CUSTOMS CO-OPERATION` → `Annex 3: Customs Co-operation`
+    title = " ".join(heading_case(p) for p in parts)
+    title = re.sub(r"(?<=[A-Za-z])- (?=[A-Z])", "-", title)  # `ASEAN-Australia-` / `New Zealand`
+    title = re.sub(r"(?<=\w)- (?=[a-z])", "", title)  # a word hyphenated across lines
+    title = re.sub(r"\s+", " ", title).strip(" ,;")
+    # small words that started a cased line: `between The Republic` → `between the Republic`
+    return re.sub(r"(?<=\s)(" + "|".join(w.capitalize() for w in SMALL_WORDS) + r")\b",
+                  lambda m: m.group(1).lower(), title)
+
+
+def find_title(pages: list[Page]) -> Found:
+    """The title block in the largest type (earliest on a tie); else the largest line on the first page."""
+    blocks = _title_blocks(pages)
+    if blocks:
+        size, order, index, lines = max(blocks, key=lambda b: (b[0], -b[1], -b[2]))
+        return Found(_clean_title(lines), " / ".join(ln.text.strip() for ln in lines))
+    for p in pages[:TITLE_PAGES]:
+        if p.lines:
+            top = max(p.lines, key=lambda ln: ln.size)
+            return Found(_clean_title([top]), top.text.strip())
+    return Found("")
 
 
 def detect_title(pages: list[Page]) -> str:
-    """The largest type on the first page with text, with the smaller lines set between (`between`, `and`)."""
-    for p in pages[:3]:
-        if not p.lines:
+    return str(find_title(pages).value)
+
+
+# ---------------------------------------------------------------- parties
+
+AGREED_RE = re.compile(
+    r"\b(have agreed|hereby agree|agree as follows|have (?:reached|come to) the following|"
+    r"have decided as follows|have jointly decided|have reached an understanding)\b", re.IGNORECASE)
+# a recital opens with a participle or adjective (`RECALLING`, `Committed to`, `guided by`, `Conscious of`);
+# `Having met` opens a Final Act, whose next lines name the plenipotentiaries' states
+RECITAL_RE = re.compile(
+    r"^(?!having met|having assembled|having been convened)(?:[A-Za-z]+ing|[A-Za-z]+ed|conscious|aware|mindful|"
+    r"desirous|whereas|in view of|with a view|further to|taking into account|bearing in mind)\b[ ,]", re.IGNORECASE)
+COVER_PARTIES_RE = re.compile(r"^\s*parties\s*:", re.IGNORECASE)
+OPENING_MAX_LINES = 40
+PREAMBLE_PAGES = 12
+
+
+def preamble_opening(pages: list[Page], after: tuple[int, int] | None = None) -> list[Line]:
+    """The preamble's opening paragraph, which names the parties: from the `PREAMBLE` heading (else from
+    the end of the title block) to the first recital, or to `HAVE AGREED`."""
+    lines = [ln for p in pages[:PREAMBLE_PAGES] for ln in p.lines]
+    end = next((i for i, ln in enumerate(lines) if AGREED_RE.search(ln.text)), min(len(lines), 80))
+    heads = [i for i, ln in enumerate(lines[:end]) if re.fullmatch(r"preamble", ln.text.strip(" :."), re.IGNORECASE)]
+    if heads:
+        start = heads[-1] + 1  # the last one: an earlier `Preamble` is a table of contents entry
+    elif after is not None:
+        start = next((i + 1 for i, ln in enumerate(lines) if (ln.page, id(ln)) == after), 0)
+    else:
+        start = 0
+    out: list[Line] = []
+    for ln in lines[start:end + 1]:
+        text = ln.text.strip()
+        if COVER_PARTIES_RE.match(text) or STAMP_RE.search(text) and len(text) < 60:
             continue
-        top = max(ln.size for ln in p.lines)
-        big = [i for i, ln in enumerate(p.lines) if ln.size >= top - 0.5]
-        block = p.lines[big[0]: min(big[-1], big[0] + 7) + 1]
-        title = re.sub(r"\s+", " ", " ".join(heading_case(ln.text.strip()) for ln in block)).strip()
-        if title:  # small words that started a cased line: `between The Republic` → `between the Republic`
-            return re.sub(r"(?<=\s)(" + "|".join(w.capitalize() for w in SMALL_WORDS) + r")\b",
-                          lambda m: m.group(1).lower(), title)
-    return ""
+        if out and RECITAL_RE.match(text) or len(out) >= OPENING_MAX_LINES:
+            break
+        out.append(ln)
+        if AGREED_RE.search(text):
+            break
+    return out
 
 
-def detect_date(pages: list[Page]) -> str:
-    """The signature date: the closing `Done at … on …` / `Signed at …`, else a `Signed on` on the cover,
-    else the cover's first date. A lower-case `done on` (a convention cited in the text) does not count."""
-    def flat(ps: list[Page]) -> str:
-        return re.sub(r"\s+", " ", "\n".join(ln.text for p in ps for ln in p.lines))
-
-    for text in (flat(pages[-3:]), flat(pages[:2])):
-        for m in SIGNED_RE.finditer(text):
-            d = DATE_RE.search(text, m.end(), m.end() + 160)
-            if d and (parsed := _parse_date(d.group(1))):
-                return parsed
-    d = DATE_RE.search(flat(pages[:1]))
-    return _parse_date(d.group(1)) if d else ""
+def _flat(lines: list[Line]) -> str:
+    text = "\n".join(ln.text for ln in lines)
+    text = re.sub(r"(?<=\w)-\n(?=\w)", "-", text)  # `ASEAN-` / `Australia` stays one word
+    return re.sub(r"\s+", " ", text).strip()
 
 
-def _parse_date(s: str) -> str:
-    s = re.sub(r"(\d)(st|nd|rd|th)", r"\1", s).replace("day of ", "")
-    try:
-        dt = dateparser.parse(s, default=None, dayfirst=True)
-    except (ValueError, OverflowError):
-        return ""
-    if not dt or not (1900 <= dt.year <= date.today().year + 1):
-        return ""
-    return dt.date().isoformat()
+def find_parties(pages: list[Page], title: Found | None = None) -> Found:
+    """States named in the title, then those enumerated in the preamble's opening paragraph."""
+    title = title or find_title(pages)
+    from_title = find_countries(str(title.value))
+    after = None
+    blocks = _title_blocks(pages)
+    if blocks:
+        last = max(blocks, key=lambda b: (b[0], -b[1], -b[2]))[3][-1]
+        after = (last.page, id(last))
+    opening = _flat(preamble_opening(pages, after))
+    codes = list(dict.fromkeys(from_title + find_countries(opening)))
+    evidence = " | ".join(x for x in (str(title.value) if from_title else "", opening[:400]) if x)
+    return Found(codes, evidence)
 
 
 def detect_parties(pages: list[Page]) -> list[str]:
-    """Parties as ISO-3: an explicit `Parties:` line, else the countries named on the cover and first page."""
-    front = _front_text(pages, 2)
-    m = re.search(r"parties\s*:\s*(.+)", front, re.IGNORECASE)
-    if m:
-        codes = [c for c in (iso3(x) for x in re.split(r"[,;/]| and ", m.group(1))) if c]
-        if codes:
-            return list(dict.fromkeys(codes))
-    cover = "\n".join(ln.text for p in pages[:1] for ln in p.lines)
-    codes = find_countries(cover)
-    if len(codes) >= 2:
-        return codes
-    return find_countries(front)[:12]
+    return list(find_parties(pages).value)
+
+
+# ---------------------------------------------------------------- dates
+
+_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+          "sixteen seventeen eighteen nineteen").split()
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+             "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+             "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+             "twentieth": 20, "thirtieth": 30}
+NUMBER_WORDS = {**{w: i for i, w in enumerate(_UNITS)}, **_TENS, **_ORDINALS, "hundred": 100, "thousand": 1000}
+_NUMBER_WORD = r"(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
+NUMBER_RUN_RE = re.compile(
+    r"\b" + _NUMBER_WORD + r"(?:(?:\s+and\s+|[\s\-]+)" + _NUMBER_WORD + r")*\b", re.IGNORECASE)
+
+
+def _number_value(words: list[str]) -> int:
+    total, current = 0, 0
+    for w in words:
+        v = NUMBER_WORDS[w]
+        if v == 100:
+            current = max(current, 1) * 100
+        elif v == 1000:
+            total += max(current, 1) * 1000
+            current = 0
+        else:
+            current += v
+    return total + current
+
+
+def numbers_from_words(text: str) -> str:
+    """`the twenty-second day of September, two thousand and fourteen` → `the 22nd day of September, 2014`."""
+    def convert(m: re.Match) -> str:
+        words = [w for w in re.split(r"[\s\-]+", m.group().lower()) if w != "and"]
+        value = _number_value(words)
+        return f"{value}th" if words[-1] in _ORDINALS else str(value)
+    return NUMBER_RUN_RE.sub(convert, text)
+
+
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december"]
+_MONTH = r"(?P<month>" + "|".join(m.capitalize() + "|" + m.upper() for m in MONTHS) + r"|[A-Z][a-z]{2}\.?)"
+DATE_RES = [
+    re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th|er)?\s+(?:day\s+)?(?:of\s+)?" + _MONTH +
+               r",?\s+(?:of\s+|in\s+the\s+year\s+|of\s+the\s+year\s+)?(?P<year>\d{4})\b", re.IGNORECASE),
+    re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b"),
+    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
+]
+
+
+def _month_number(name: str) -> int | None:
+    if name.isdigit():
+        return int(name)
+    key = name.lower().rstrip(".")
+    return next((i + 1 for i, m in enumerate(MONTHS) if m == key or (len(key) == 3 and m.startswith(key))), None)
+
+
+def find_date(text: str) -> tuple[str, re.Match | None]:
+    """The first calendar date in `text` (ISO), written in digits or words; ('', None) when none is valid."""
+    text = numbers_from_words(text)
+    found = sorted((m for rx in DATE_RES for m in rx.finditer(text)), key=lambda m: m.start())
+    for m in found:
+        month = _month_number(m.group("month"))
+        try:
+            d = date(int(m.group("year")), month or 0, int(m.group("day")))
+        except (ValueError, TypeError):
+            continue
+        if 1900 <= d.year <= date.today().year + 1:
+            return d.isoformat(), m
+    return "", None
+
+
+# the closing formula opens a sentence with a capitalised `Done` / `Signed` (a lower-case `done at Washington`
+# cites another instrument)
+FORMULA_RE = re.compile(r"(?:^|(?<=[.;:]\s)|(?<=\n))\s*(DONE|Done|SIGNED|Signed|CONCLUDED|Concluded)\b(?=[\s,])")
+_PLACE_WORD = r"[A-Z][\w'’.\-]*"
+_PLACE_NAME = _PLACE_WORD + r"(?:\s+(?:(?:de|del|da|do|du|es|la|al|el)\s+)?" + _PLACE_WORD + r")*"
+PLACE_RE = re.compile(
+    r"^(?:,?\s*(?:in|on)\s+(?:duplicate|triplicate|quadruplicate|\w+\s+(?:originals?|copies|original copies))\b,?)?"
+    r"\s*(?:at|in)\s+(?P<place>" + _PLACE_NAME + r"(?:,\s+" + _PLACE_NAME + r")*)"
+    r"(?=\s*,?\s*(?:on|this|the)\b|\s*,?\s*\d|\s*[,.]?\s*$)")
+FORMULA_WINDOW = 320
+COVER_DATE_PAGES = 2
+
+
+def _sentence(text: str, start: int) -> str:
+    """From `start` to the end of its sentence (a full stop before whitespace), at most FORMULA_WINDOW chars."""
+    window = text[start:start + FORMULA_WINDOW]
+    m = re.search(r"\.(?=\s|$)", window[12:])
+    return window[: 12 + m.start() + 1] if m else window
+
+
+def closing_formula(pages: list[Page]) -> tuple[str, str, str]:
+    """(date, place, sentence) from the first closing formula that carries a date; empties when none."""
+    text = "\n".join(ln.text for p in pages for ln in p.lines)
+    for m in FORMULA_RE.finditer(text):
+        sentence = re.sub(r"\s+", " ", _sentence(text, m.start(1)))
+        iso, _ = find_date(sentence)
+        if iso:
+            place = PLACE_RE.match(sentence[len(m.group(1)):])
+            return iso, place.group("place").strip() if place else "", sentence
+    return "", "", ""
+
+
+COVER_DATE_RE = re.compile(r"^(?:(?P<place>[A-Z][\w'’.\- ]{1,40}?),\s*)?(?P<date>.{6,60}?)\.?$")
+
+
+def cover_date(pages: list[Page]) -> tuple[str, str, str]:
+    """A cover line that is only `[Place,] date` (`Canberra, 9 February 2024`)."""
+    for p in [p for p in pages if p.lines][:COVER_DATE_PAGES]:
+        for ln in p.lines:
+            m = COVER_DATE_RE.match(ln.text.strip())
+            if not m:
+                continue
+            iso, dm = find_date(m.group("date"))
+            if iso and dm and dm.group().strip() == numbers_from_words(m.group("date")).strip(" ."):
+                return iso, (m.group("place") or "").strip(), ln.text.strip()
+    return "", "", ""
+
+
+def find_signature(pages: list[Page]) -> tuple[str, str, str]:
+    """(date, place, evidence): the closing formula, else a `Place, date` cover line."""
+    found = closing_formula(pages)
+    return found if found[0] else cover_date(pages)
+
+
+def detect_date(pages: list[Page]) -> str:
+    return find_signature(pages)[0]
+
+
+# ---------------------------------------------------------------- short name
+
+KIND_ABBREVIATIONS = {"MoU": "MoU", "MoC": "MoC", "JDI": "JDI"}
+BLOC_NAMES = {"european union": "EU", "european community": "EU", "european communities": "EU",
+              "european free trade association": "EFTA", "association of southeast asian nations": "ASEAN",
+              "southern african customs union": "SACU", "gulf cooperation council": "GCC"}
+
+
+def _initials(phrase: str) -> str:
+    """`Digital Trade and Economic Partnership Agreement` → `DTEPA`; acronyms stay whole (`ASEAN`)."""
+    out = []
+    for word in re.split(r"[\s\-–]+", phrase):
+        word = word.strip("(),.;:“”\"'")
+        if not word or word.lower() in SMALL_WORDS:
+            continue
+        out.append(word if word.isupper() and len(word) > 1 else word[0].upper())
+    return "".join(out)
+
+
+def _side_name(side: str) -> str:
+    """One party as a title names it → its everyday short name (`the Government of the Republic of Korea` → `Korea`)."""
+    codes = find_countries(side)
+    if codes:
+        return country_short_name(codes[-1])
+    low = side.lower()
+    for name, short in BLOC_NAMES.items():
+        if name in low:
+            return short
+    acronym = re.search(r"\b([A-Z]{3,})\b", side)
+    return acronym.group(1) if acronym else ""
+
+
+def short_name(title: str, parties: list[str], kind: str) -> str:
+    """The name papers cite: `Korea–Chile FTA`, `India–Korea DTEPA`, `India–UAE MoU`, `AANZFTA`.
+
+    The title's own acronym in brackets wins; a hyphenated bloc name (`ASEAN-Australia-New Zealand
+    Free Trade Area`) becomes its initials; otherwise the parties the title names, joined by an en
+    dash, then the instrument's initials (or MoU / MoC / JDI)."""
+    own = re.search(r"\(\s*[“\"]?([A-Z][A-Za-z]*[A-Z]{2,})[”\"]?\s*\)", title)
+    if own:
+        return own.group(1)
+    protocol = re.match(r"(?P<head>.*?\bprotocol)\s+(?:to\s+amend\s+|to\s+|amending\s+)(?:the\s+)?(?P<parent>.+)",
+                        title, re.IGNORECASE)
+    if kind == "protocol" and protocol and INSTRUMENT_RE.search(protocol.group("parent")):
+        parent = re.sub(r"\s+on\s+.*$", "", protocol.group("parent"))
+        topic = re.search(r"\bon\s+(.+)$", protocol.group("parent"))
+        name = short_name(parent, parties, detect_kind(parent))
+        label = heading_case(protocol.group("head").strip())
+        return f"{name} {label}" + (f" on {topic.group(1)}" if topic and not label.lower().startswith(("first", "second", "third")) else "")
+    compound = re.search(r"\b((?:[A-Z][\w]*(?:\s+[A-Z][\w]*)*\s*[-–]\s*){2,}[A-Z][\w]*(?:\s+[A-Z][\w]*)*?)\s+"
+                         r"(Free Trade (?:Area|Agreement)|Comprehensive Economic Partnership|Economic Partnership)",
+                         title)
+    if compound:  # three or more names: `ASEAN-Australia-New Zealand Free Trade Area` → `AANZFTA`
+        names = re.split(r"\s*[-–]\s*", compound.group(1))
+        return "".join(_initials(n)[:1] if n.isupper() else _initials(n) for n in names) + _initials(compound.group(2))
+    establishing = re.match(r"(?:agreement|treaty)\s+establishing\s+(?:the\s+)?(.+)", title, re.IGNORECASE)
+    if establishing and INSTRUMENT_RE.search(title) and not re.search(r"\s(between|among)\s", title, re.I):
+        return _initials(establishing.group(1))
+    parts = re.split(r"\s+(?:between|among|amongst)\s+", title, maxsplit=1, flags=re.IGNORECASE)
+    head, rest = parts[0], parts[1] if len(parts) > 1 else ""
+    label = KIND_ABBREVIATIONS.get(kind) or _initials(head) or kind
+    names: list[str] = []
+    if rest:
+        rest = re.split(r"\s+(?:on|in|concerning|regarding|relating to)\s+(?=[A-Z]|the\s+[A-Z])", rest)[0]
+        sides = re.split(r"\s+and\s+(?=the\s)", rest)  # `the Ministry of Electronics and IT of India and the ...`
+        if len(sides) == 1:
+            sides = re.split(r",\s+|\s+and\s+(?=[A-Z])", rest)
+        names = [n for n in (_side_name(s) for s in sides) if n]
+    if not names and parties:
+        names = [country_short_name(c) for c in parties]
+    if not names and kind == "other":
+        return head
+    if not names or len(names) > 3:
+        return label if not parties or len(parties) > 3 else f"{label} ({', '.join(parties)})"
+    return "–".join(dict.fromkeys(names)) + " " + label
+
+
+# ---------------------------------------------------------------- sidecar and entry point
 
 
 def read_sidecar(pdf_path: Path) -> dict:
@@ -114,12 +467,18 @@ def read_sidecar(pdf_path: Path) -> dict:
 
 
 def detect_metadata(document: Document, pages: list[Page]) -> Document:
-    """Fill title, kind, parties and date from the text, then apply the sidecar overrides."""
-    document.title = detect_title(pages) or document.doc_id
-    document.kind = detect_kind(document.title + "\n" + _front_text(pages, 1))
-    document.parties = detect_parties(pages)
-    document.date_signed = detect_date(pages)
+    """Fill title, kind, parties, date and place (with their evidence) from the text, then apply the sidecar."""
+    title = find_title(pages)
+    document.title = str(title.value) or document.doc_id
+    document.kind = detect_kind(document.title)
+    parties = find_parties(pages, title)
+    document.parties = list(parties.value)
+    document.date_signed, document.place_signed, signed = find_signature(pages)
+    document.evidence = {k: v for k, v in {
+        "title": title.evidence, "kind": title.evidence, "parties": parties.evidence,
+        "date_signed": signed, "place_signed": signed if document.place_signed else ""}.items() if v}
     for key, value in read_sidecar(Path(document.path)).items():
-        if key in ("title", "kind", "parties", "date_signed"):
-            setattr(document, key, str(value) if key == "date_signed" else value)
+        if key in SIDECAR_FIELDS:
+            setattr(document, key, str(value) if key in ("date_signed", "place_signed") else value)
+            document.evidence[key] = "sidecar " + Path(document.path).with_suffix(".meta.toml").name
     return document

@@ -117,6 +117,8 @@ class Document:
     pages: int = 0
     articles: list[Article] = field(default_factory=list)
     ocr: bool = False
+    place_signed: str = ""  # as the closing formula writes it (`Cha-am, Phetchaburi, Thailand`), may be empty
+    evidence: dict[str, str] = field(default_factory=dict)  # metadata field → the text it was read from
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
