@@ -285,7 +285,7 @@ MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augus
           "november", "december"]
 _MONTH = r"(?P<month>" + "|".join(m.capitalize() + "|" + m.upper() for m in MONTHS) + r"|[A-Z][a-z]{2}\.?)"
 DATE_RES = [
-    re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th|er)?\s+(?:day\s+)?(?:of\s+)?" + _MONTH +
+    re.compile(r"\b(?P<day>\d{1,2})\s?(?:st|nd|rd|th|er)?\s+(?:day\s+)?(?:of\s+)?" + _MONTH +
                r",?\s+(?:of\s+|in\s+the\s+year\s+|of\s+the\s+year\s+)?(?P<year>\d{4})\b", re.IGNORECASE),
     re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b"),
     re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
@@ -335,15 +335,19 @@ def _sentence(text: str, start: int) -> str:
 
 
 def closing_formula(pages: list[Page]) -> tuple[str, str, str]:
-    """(date, place, sentence) from the first closing formula that carries a date; empties when none."""
+    """(date, place, sentence) from the first closing formula that carries a date, else the place of the
+    first one that names a place (its date may be unreadable or left blank); empties when none."""
     text = "\n".join(ln.text for p in pages for ln in p.lines)
+    undated = ("", "", "")
     for m in FORMULA_RE.finditer(text):
         sentence = re.sub(r"\s+", " ", _sentence(text, m.start(1)))
         iso, _ = find_date(sentence)
+        place = PLACE_RE.match(sentence[len(m.group(1)):])
         if iso:
-            place = PLACE_RE.match(sentence[len(m.group(1)):])
             return iso, place.group("place").strip() if place else "", sentence
-    return "", "", ""
+        if place and not undated[1]:
+            undated = ("", place.group("place").strip(), sentence)
+    return undated
 
 
 COVER_DATE_RE = re.compile(r"^(?:(?P<place>[A-Z][\w'’.\- ]{1,40}?),\s*)?(?P<date>.{6,60}?)\.?$")
@@ -365,7 +369,45 @@ def cover_date(pages: list[Page]) -> tuple[str, str, str]:
 def find_signature(pages: list[Page]) -> tuple[str, str, str]:
     """(date, place, evidence): the closing formula, else a `Place, date` cover line."""
     found = closing_formula(pages)
-    return found if found[0] else cover_date(pages)
+    if found[0]:
+        return found
+    cover = cover_date(pages)
+    return cover if cover[0] else found
+
+
+SCANNED_PAGES_MAX = 6
+
+
+def scanned_pages(path: Path, pages: list[Page]) -> list[int]:
+    """Pages with no text but an image: in a typeset PDF these are usually the signed pages, scanned in."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    empty = [p.number for p in pages if not p.lines]
+    if not empty:
+        return []
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        return [n for n in empty
+                if any(obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE for obj in pdf[n - 1].get_objects())]
+    finally:
+        pdf.close()
+
+
+def scanned_closing_formula(path: Path, pages: list[Page]) -> tuple[str, str, str]:
+    """The closing formula read by OCR from the scanned pages of an otherwise typeset PDF (the last few),
+    when OCR is available; the document's pages are left untouched."""
+    from .extract import _ocr_pages, ocr_available
+
+    if not path.exists() or not ocr_available():
+        return "", "", ""
+    numbers = scanned_pages(path, pages)[-SCANNED_PAGES_MAX:]
+    if not numbers:
+        return "", "", ""
+    shadow = [Page(number=p.number, width=p.width, height=p.height) for p in pages]
+    _ocr_pages(path, shadow, numbers)
+    date_, place, sentence = closing_formula([shadow[n - 1] for n in numbers])
+    return (date_, place, "OCR: " + sentence) if sentence else ("", "", "")
 
 
 def detect_date(pages: list[Page]) -> str:
@@ -474,6 +516,8 @@ def detect_metadata(document: Document, pages: list[Page]) -> Document:
     parties = find_parties(pages, title)
     document.parties = list(parties.value)
     document.date_signed, document.place_signed, signed = find_signature(pages)
+    if not signed and not document.ocr:
+        document.date_signed, document.place_signed, signed = scanned_closing_formula(Path(document.path), pages)
     document.evidence = {k: v for k, v in {
         "title": title.evidence, "kind": title.evidence, "parties": parties.evidence,
         "date_signed": signed, "place_signed": signed if document.place_signed else ""}.items() if v}

@@ -10,6 +10,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from pipeline.countries import find_countries, iso3
+from pipeline import extract
 from pipeline.extract import extract_pages
 from pipeline.ingest import parse_pdf
 from pipeline.metadata import (detect_kind, detect_metadata, find_title, kind_family, numbers_from_words,
@@ -28,8 +29,9 @@ def words(text: str) -> list[str]:
     return re.sub(r"[^0-9a-z]+", " ", text.lower()).split()
 
 
-def treaty_pdf(path: Path, pages: list[list[tuple]]) -> Path:
-    """Each page is a list of (text,) or (text, size, bold, centred) lines, set top-down like a treaty."""
+def treaty_pdf(path: Path, pages: list[list[tuple]], last_image=None) -> Path:
+    """Each page is a list of (text,) or (text, size, bold, centred) lines, set top-down like a treaty;
+    `last_image` adds a final image-only page."""
     c = canvas.Canvas(str(path), pagesize=A4)
     for lines in pages:
         y = H - 90
@@ -41,6 +43,9 @@ def treaty_pdf(path: Path, pages: list[list[tuple]]) -> Path:
             else:
                 c.drawString(72, y, text)
             y -= size * 1.5
+        c.showPage()
+    if last_image is not None:
+        c.drawImage(last_image, 0, 0, W, H)
         c.showPage()
     c.save()
     return path
@@ -88,6 +93,7 @@ def test_country_names_to_iso3():
 
 @pytest.mark.parametrize("title, kind", [
     ("Memorandum of Understanding on the Negotiation of a Free Trade Agreement", "MoU"),
+    ("Memorandum of Understanding on the Implementation of the Joint Declaration on Digital Partnership", "MoU"),
     ("Memorandum of Cooperation in the Field of Mobility of IT Professionals", "MoC"),
     ("Joint Declaration of Intent on Digital Transformation", "JDI"),
     ("Second Protocol to Amend the Free Trade Agreement between Chile and Korea", "protocol"),
@@ -146,6 +152,15 @@ def test_parties_from_the_preamble_expand_a_bloc_and_ignore_recitals_and_cover_l
     assert "Brunei Darussalam" in doc.evidence["parties"]
 
 
+def test_a_parties_line_on_the_cover_is_not_evidence(tmp_path):
+    pdf = treaty_pdf(tmp_path / "cover_parties.pdf", [
+        [("TRADE AGREEMENT", 16, True, True), ("Parties: Canada, Japan, Peru", 11, False, True)],
+        [("Canada and the Republic of Peru, hereinafter referred to as the Parties,",),
+         ("DESIRING to strengthen their economic relations with Japan,",), ("HAVE AGREED as follows:",), *BODY],
+    ])
+    assert sorted(metadata_of(pdf).parties) == ["CAN", "PER"]
+
+
 def test_parties_of_a_final_act_listing_plenipotentiaries(tmp_path):
     pdf = treaty_pdf(tmp_path / "final_act.pdf", [
         [("FREE TRADE AGREEMENT", 16, True, True), ("BETWEEN", 16, True, True), ("JAPAN", 16, True, True),
@@ -188,6 +203,30 @@ def test_closing_formula(tmp_path, formula, iso, place):
     assert (doc.date_signed, doc.place_signed) == (iso, place)
     if iso:
         assert doc.evidence["date_signed"].startswith(formula.split()[0])
+
+
+def scanned_signature_page(path: Path, text_pages: list[list[tuple]], scanned_lines: list[str]) -> Path:
+    """A typeset PDF whose last page is an image (a signed page scanned in), with no text layer."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.utils import ImageReader
+
+    img = Image.new("L", (1240, 1754), 255)
+    draw, font = ImageDraw.Draw(img), ImageFont.load_default(size=34)
+    for i, line in enumerate(scanned_lines):
+        draw.text((120, 300 + i * 60), line, fill=0, font=font)
+    return treaty_pdf(path, text_pages, last_image=ImageReader(img))
+
+
+@pytest.mark.skipif(not extract.ocr_available(), reason="OCR (Tesseract) is not installed")
+def test_closing_formula_on_a_scanned_signature_page(tmp_path):
+    pdf = scanned_signature_page(tmp_path / "signed.pdf", [
+        [("AGREEMENT ON TRADE", 16, True, True), ("BETWEEN CANADA AND THE REPUBLIC OF PERU", 16, True, True)],
+        [*BODY, *BODY, *BODY]], ["IN WITNESS WHEREOF, the undersigned have signed this Agreement.",
+                                 "DONE at Lima, this fourth day of May, two thousand and eleven,",
+                                 "in duplicate, in the English and Spanish languages."])
+    doc = metadata_of(pdf)
+    assert (doc.date_signed, doc.place_signed) == ("2011-05-04", "Lima")
+    assert doc.evidence["date_signed"].startswith("OCR: DONE at Lima")
 
 
 def test_place_and_date_line_on_the_cover(tmp_path):
