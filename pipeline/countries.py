@@ -16,7 +16,7 @@ EXTRA_NAMES = {
     "great britain": "GBR", "swiss confederation": "CHE", "the netherlands": "NLD", "burma": "MMR",
     "chinese taipei": "TWN", "macau": "MAC", "palestine": "PSE", "palestinian authority": "PSE",
     "ivory coast": "CIV", "cape verde": "CPV", "swaziland": "SWZ", "east timor": "TLS", "kirghiz republic": "KGZ",
-    "slovak republic": "SVK", "hellenic republic": "GRC", "faeroe islands": "FRO",
+    "slovak republic": "SVK", "republic of china": "TWN", "hellenic republic": "GRC", "faeroe islands": "FRO",
 }
 # The everyday short names papers use in citations (`Korea–Chile FTA`, `India–UAE CEPA`); else pycountry's.
 SHORT_NAMES = {
@@ -55,22 +55,24 @@ def country_names() -> list[tuple[re.Pattern, str]]:
     return [(re.compile(r"\b" + re.escape(n) + r"\b", re.IGNORECASE), code) for n, code in items]
 
 
-def find_countries(text: str) -> list[str]:
-    """ISO-3 codes of the countries named in `text`, in order of first mention."""
-    text = text.replace("’", "'")  # `Lao People’s Democratic Republic`
-    found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
+# names that contain a country's name but do not refer to the country
+NOT_A_PARTY_RE = re.compile(r"\bUruguay Round\b", re.IGNORECASE)
+
+
+def country_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, ISO-3) of every country name in `text`, longest names first, in text order."""
+    text = NOT_A_PARTY_RE.sub(lambda m: "#" * len(m.group()), text.replace("’", "'"))  # `Lao People’s ...`
+    taken: list[tuple[int, int, str]] = []
     for pattern, code in country_names():
         for m in pattern.finditer(text):
-            if any(a < m.end() and m.start() < b for a, b in taken):
-                continue
-            taken.append((m.start(), m.end()))
-            found.append((m.start(), code))
-    out: list[str] = []
-    for _, code in sorted(found):
-        if code not in out:
-            out.append(code)
-    return out
+            if not any(a < m.end() and m.start() < b for a, b, _ in taken):
+                taken.append((m.start(), m.end(), code))
+    return sorted(taken)
+
+
+def find_countries(text: str) -> list[str]:
+    """ISO-3 codes of the countries named in `text`, in order of first mention."""
+    return list(dict.fromkeys(code for _, _, code in country_spans(text)))
 
 
 def iso3(value: str) -> str | None:

@@ -138,7 +138,8 @@ def _title_blocks(pages: list[Page]) -> list[tuple[float, int, int, list[Line]]]
                 same_size = abs(ln.size - first.size) <= 0.6 and _title_like(ln, body)
                 connector = bool(CONNECTOR_RE.match(ln.text.strip())) or bool(
                     CONNECTOR_RE.match(block[-1].text.strip()) and abs(ln.size - first.size) <= 0.6)
-                if STRUCTURE_RE.match(ln.text.strip()) or STAMP_RE.search(ln.text) or not (same_size or connector):
+                if (STRUCTURE_RE.match(ln.text.strip()) or STAMP_RE.search(ln.text) or COVER_PARTIES_RE.match(ln.text)
+                        or find_date(ln.text)[0] or not (same_size or connector)):
                     break
                 block.append(ln)
                 j += 1
@@ -182,57 +183,75 @@ def detect_title(pages: list[Page]) -> str:
 AGREED_RE = re.compile(
     r"\b(have agreed|hereby agree|agree as follows|have (?:reached|come to) the following|"
     r"have decided as follows|have jointly decided|have reached an understanding)\b", re.IGNORECASE)
-# a recital opens with a participle or adjective (`RECALLING`, `Committed to`, `guided by`, `Conscious of`);
-# `Having met` opens a Final Act, whose next lines name the plenipotentiaries' states
+# a recital opens with a participle or adjective (`RECALLING`, `Committed to`, `guided by`, `Conscious of`),
+# at a line start or after a comma; `Having met` opens a Final Act, whose next lines name the states
+RECITAL_WORDS = (
+    r"acknowledging|affirming|aiming|anxious|appreciating|aspiring|attaching|aware|bearing in mind|believing|"
+    r"building|committed|concerned|confident|conscious|considering|convinced|declaring|desiring|desirous|determined|"
+    r"emphasi[sz]ing|encouraged|endeavouring|expressing|guided|having regard|having considered|having decided|"
+    r"having reviewed|hoping|inspired|intending|keen|mindful|noting|realising|realizing|reaffirming|recalling|"
+    r"recogni[sz]ing|reiterating|resolved|seeking|sharing|stressing|taking into account|taking note|"
+    r"taking account|underlining|welcoming|whereas|wishing|in view of|further to|with a view")
 RECITAL_RE = re.compile(
-    r"^(?!having met|having assembled|having been convened)(?:[A-Za-z]+ing|[A-Za-z]+ed|conscious|aware|mindful|"
-    r"desirous|whereas|in view of|with a view|further to|taking into account|bearing in mind)\b[ ,]", re.IGNORECASE)
+    r"(?:[,;:]\s+|\n\s*)(?=(?:" + RECITAL_WORDS + r")\b)|\n\s*(?=(?!having met|having assembled|having been)[a-z]+ing\b)",
+    re.IGNORECASE)
+PREAMBLE_RE = re.compile(r"\bPREAMBLE\b|^\s*Preamble\s*:?\s*$", re.MULTILINE)
 COVER_PARTIES_RE = re.compile(r"^\s*parties\s*:", re.IGNORECASE)
-OPENING_MAX_LINES = 40
+OPENING_MAX_CHARS = 3000
 PREAMBLE_PAGES = 12
+PREAMBLE_MAX_LINES = 400
 
 
-def preamble_opening(pages: list[Page], after: tuple[int, int] | None = None) -> list[Line]:
-    """The preamble's opening paragraph, which names the parties: from the `PREAMBLE` heading (else from
-    the end of the title block) to the first recital, or to `HAVE AGREED`."""
-    lines = [ln for p in pages[:PREAMBLE_PAGES] for ln in p.lines]
-    end = next((i for i, ln in enumerate(lines) if AGREED_RE.search(ln.text)), min(len(lines), 80))
-    heads = [i for i, ln in enumerate(lines[:end]) if re.fullmatch(r"preamble", ln.text.strip(" :."), re.IGNORECASE)]
+def preamble_opening(pages: list[Page], after: Line | None = None) -> str:
+    """The preamble's opening paragraph, which names the parties: from the (last) `PREAMBLE` heading, else
+    from the end of the title block, to the first recital or to `HAVE AGREED`."""
+    lines = [ln for p in pages[:PREAMBLE_PAGES] for ln in p.lines if not COVER_PARTIES_RE.match(ln.text)
+             and not (STAMP_RE.search(ln.text) and len(ln.text.strip()) < 60)]
+    start = next((i + 1 for i, ln in enumerate(lines) if ln is after), 0)
+    text = "\n".join(ln.text.strip() for ln in lines[start:start + PREAMBLE_MAX_LINES])
+    agreed = AGREED_RE.search(text)
+    text = text[:agreed.end()] if agreed else text[:2 * OPENING_MAX_CHARS]
+    heads = list(PREAMBLE_RE.finditer(text))  # the last one: an earlier `Preamble` is a table of contents entry
     if heads:
-        start = heads[-1] + 1  # the last one: an earlier `Preamble` is a table of contents entry
-    elif after is not None:
-        start = next((i + 1 for i, ln in enumerate(lines) if (ln.page, id(ln)) == after), 0)
-    else:
-        start = 0
-    out: list[Line] = []
-    for ln in lines[start:end + 1]:
-        text = ln.text.strip()
-        if COVER_PARTIES_RE.match(text) or STAMP_RE.search(text) and len(text) < 60:
-            continue
-        if out and RECITAL_RE.match(text) or len(out) >= OPENING_MAX_LINES:
-            break
-        out.append(ln)
-        if AGREED_RE.search(text):
-            break
-    return out
+        text = text[heads[-1].end():]
+    cut = next((m.start() for m in RECITAL_RE.finditer(text) if m.start() > 0 and text[:m.start()].strip()), len(text))
+    return _flat_text(text[:cut])[:OPENING_MAX_CHARS]
 
 
-def _flat(lines: list[Line]) -> str:
-    text = "\n".join(ln.text for ln in lines)
+def _flat_text(text: str) -> str:
     text = re.sub(r"(?<=\w)-\n(?=\w)", "-", text)  # `ASEAN-` / `Australia` stays one word
     return re.sub(r"\s+", " ", text).strip()
+
+
+NAME_SEPARATOR_RE = re.compile(r"^[\s\-–—/,&]*(and)?[\s\-–—/,&]*$", re.IGNORECASE)
+
+
+def name_heading_countries(pages: list[Page]) -> list[str]:
+    """States in a first-page heading made of party names alone (`SLOVENIA - LITHUANIA`, `Canada – Chile`)."""
+    from .countries import country_spans
+
+    for page in [p for p in pages if p.lines][:1]:
+        top = max(ln.size for ln in page.lines)
+        for ln in page.lines:
+            if ln.size < top - 0.5:
+                continue
+            spans = country_spans(ln.text)
+            rest, last = "", 0
+            for a, b, _ in spans:
+                rest, last = rest + ln.text[last:a], b
+            rest += ln.text[last:]
+            if len(spans) >= 2 and NAME_SEPARATOR_RE.match(rest):
+                return [code for _, _, code in spans]
+    return []
 
 
 def find_parties(pages: list[Page], title: Found | None = None) -> Found:
     """States named in the title, then those enumerated in the preamble's opening paragraph."""
     title = title or find_title(pages)
-    from_title = find_countries(str(title.value))
-    after = None
+    from_title = find_countries(str(title.value)) + name_heading_countries(pages)
     blocks = _title_blocks(pages)
-    if blocks:
-        last = max(blocks, key=lambda b: (b[0], -b[1], -b[2]))[3][-1]
-        after = (last.page, id(last))
-    opening = _flat(preamble_opening(pages, after))
+    after = max(blocks, key=lambda b: (b[0], -b[1], -b[2]))[3][-1] if blocks else None
+    opening = preamble_opening(pages, after)
     codes = list(dict.fromkeys(from_title + find_countries(opening)))
     evidence = " | ".join(x for x in (str(title.value) if from_title else "", opening[:400]) if x)
     return Found(codes, evidence)
