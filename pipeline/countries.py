@@ -16,7 +16,8 @@ EXTRA_NAMES = {
     "great britain": "GBR", "swiss confederation": "CHE", "the netherlands": "NLD", "burma": "MMR",
     "chinese taipei": "TWN", "macau": "MAC", "palestine": "PSE", "palestinian authority": "PSE",
     "ivory coast": "CIV", "cape verde": "CPV", "swaziland": "SWZ", "east timor": "TLS", "kirghiz republic": "KGZ",
-    "slovak republic": "SVK", "republic of china": "TWN", "hellenic republic": "GRC", "faeroe islands": "FRO",
+    "slovak republic": "SVK", "republic of china": "TWN",
+    "former yugoslav republic of macedonia": "MKD", "macedonia": "MKD", "hellenic republic": "GRC", "faeroe islands": "FRO",
 }
 # The everyday short names papers use in citations (`Korea–Chile FTA`, `India–UAE CEPA`); else pycountry's.
 SHORT_NAMES = {

@@ -245,6 +245,35 @@ def name_heading_countries(pages: list[Page]) -> list[str]:
     return []
 
 
+WITNESS_RE = re.compile(r"\bIN WITNESS WHEREOF\b|^\s*(?:DONE|Done|SIGNED|Signed)\s+(?:at|in)\b", re.IGNORECASE)
+SIGNATORY_RE = re.compile(r"^\s*for\s+(?:and\s+on\s+behalf\s+of\s+)?(?:the\s+)?", re.IGNORECASE)
+SIGNATURE_BLOCK_LINES = 60
+
+
+def signatory_countries(pages: list[Page]) -> tuple[list[str], str]:
+    """States in the signature blocks (`For the Government of the Republic of Chile:`) after `IN WITNESS
+    WHEREOF` or the closing formula; a `For the Government of` line with no name continues on the next."""
+    lines = [ln.text for p in pages for ln in p.lines]
+    codes: list[str] = []
+    evidence: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not WITNESS_RE.search(lines[i]):
+            i += 1
+            continue
+        block = lines[i + 1:i + 1 + SIGNATURE_BLOCK_LINES]
+        for j, text in enumerate(block):
+            if not SIGNATORY_RE.match(text):
+                continue
+            found = find_countries(text) or find_countries(next(
+                (t for t in block[j + 1:j + 4] if not SIGNATORY_RE.match(t)), ""))  # two columns interleaved
+            if found:
+                codes += found
+                evidence.append(text.strip())
+        i += 1 + SIGNATURE_BLOCK_LINES
+    return list(dict.fromkeys(codes)), " | ".join(evidence[:6])
+
+
 def find_parties(pages: list[Page], title: Found | None = None) -> Found:
     """States named in the title, then those enumerated in the preamble's opening paragraph."""
     title = title or find_title(pages)
@@ -254,6 +283,10 @@ def find_parties(pages: list[Page], title: Found | None = None) -> Found:
     opening = preamble_opening(pages, after)
     codes = list(dict.fromkeys(from_title + find_countries(opening)))
     evidence = " | ".join(x for x in (str(title.value) if from_title else "", opening[:400]) if x)
+    if len(codes) < 2:  # the title and preamble do not name the parties one by one: the signatories do
+        signed, where = signatory_countries(pages)
+        if len(set(codes) | set(signed)) >= 2:
+            codes, evidence = list(dict.fromkeys(codes + signed)), where
     return Found(codes, evidence)
 
 
@@ -304,7 +337,7 @@ MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augus
           "november", "december"]
 _MONTH = r"(?P<month>" + "|".join(m.capitalize() + "|" + m.upper() for m in MONTHS) + r"|[A-Z][a-z]{2}\.?)"
 DATE_RES = [
-    re.compile(r"\b(?P<day>\d{1,2})\s?(?:st|nd|rd|th|er)?\s+(?:day\s+)?(?:of\s+)?" + _MONTH +
+    re.compile(r"\b(?P<day>\d{1,2})\s?(?:st|nd|rd|th|er)?\s+(?:day\s+)?(?:of\s*)?" + _MONTH +
                r",?\s+(?:of\s+|in\s+the\s+year\s+|of\s+the\s+year\s+)?(?P<year>\d{4})\b", re.IGNORECASE),
     re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b"),
     re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
@@ -334,13 +367,13 @@ def find_date(text: str) -> tuple[str, re.Match | None]:
 
 
 # the closing formula opens a sentence with a capitalised `Done` / `Signed` (a lower-case `done at Washington`
-# cites another instrument)
-FORMULA_RE = re.compile(r"(?:^|(?<=[.;:]\s)|(?<=\n))\s*(DONE|Done|SIGNED|Signed|CONCLUDED|Concluded)\b(?=[\s,])")
+# cites another instrument); multilingual formulas are separated by slashes (`.../Done at Luxembourg, ...`)
+FORMULA_RE = re.compile(r"(?:^|(?<=[.;:]\s)|(?<=\n)|(?<=/))\s*(DONE|Done|SIGNED|Signed|CONCLUDED|Concluded)\b(?=[\s,])")
 _PLACE_WORD = r"[A-Z][\w'’.\-]*"
 _PLACE_NAME = _PLACE_WORD + r"(?:\s+(?:(?:de|del|da|do|du|es|la|al|el)\s+)?" + _PLACE_WORD + r")*"
 PLACE_RE = re.compile(
     r"^(?:,?\s*(?:in|on)\s+(?:duplicate|triplicate|quadruplicate|\w+\s+(?:originals?|copies|original copies))\b,?)?"
-    r"\s*(?:at|in)\s+(?P<place>" + _PLACE_NAME + r"(?:,\s+" + _PLACE_NAME + r")*)"
+    r"\s*(?:at|in)\s+(?:[Tt]he\s+[Cc]ity\s+of\s+)?(?P<place>" + _PLACE_NAME + r"(?:,\s+" + _PLACE_NAME + r")*)"
     r"(?=\s*,?\s*(?:on|this|the)\b|\s*,?\s*\d|\s*[,.]?\s*$)")
 FORMULA_WINDOW = 320
 COVER_DATE_PAGES = 2
