@@ -17,6 +17,7 @@ EXTRA_NAMES = {
     "chinese taipei": "TWN", "macau": "MAC", "palestine": "PSE", "palestinian authority": "PSE",
     "ivory coast": "CIV", "cape verde": "CPV", "swaziland": "SWZ", "east timor": "TLS", "kirghiz republic": "KGZ",
     "slovak republic": "SVK", "republic of china": "TWN",
+    "cote d'ivoire": "CIV", "guinea bissau": "GNB", "western samoa": "WSM", "king of the belgians": "BEL",
     "former yugoslav republic of macedonia": "MKD", "macedonia": "MKD", "hellenic republic": "GRC", "faeroe islands": "FRO",
 }
 # The everyday short names papers use in citations (`Korea–Chile FTA`, `India–UAE CEPA`); else pycountry's.

@@ -107,45 +107,58 @@ def _body_size(pages: list[Page]) -> float:
     return detect_body_size(pages[:12])
 
 
-def _continues(line: Line, first: Line, body: float) -> bool:
-    """`line` sits next to `first` in the same title type (not a stamp, not a heading of the text proper)."""
+def _starts_title(line: Line, body: float) -> bool:
+    """A line set apart that names an instrument, not a stamp or a table of contents entry."""
+    return (_title_like(line, body) and bool(INSTRUMENT_RE.search(line.text)) and not STAMP_RE.search(line.text)
+            and not re.search(r"\.{4,}|…{2,}", line.text))
+
+
+def _precedes_title(line: Line, first: Line, body: float) -> bool:
+    """`line` sits above `first` in the same title type (`COMPREHENSIVE ECONOMIC` over `AGREEMENT`)."""
     text = line.text.strip()
     return (abs(line.size - first.size) <= 0.6 and _title_like(line, body) and not STAMP_RE.search(text)
             and not STRUCTURE_RE.match(text) and not CONNECTOR_RE.match(text))
+
+
+def _continues_title(line: Line, previous: Line, first: Line, body: float) -> bool:
+    """`line` goes on with the title: same type, or a `between` / `and` set smaller, or the line after one."""
+    text = line.text.strip()
+    if (STRUCTURE_RE.match(text) or STAMP_RE.search(text) or COVER_PARTIES_RE.match(text)
+            or find_date(text)[0]):  # the cover's date line or `Parties:` line ends the title
+        return False
+    same_type = abs(line.size - first.size) <= 0.6
+    return ((same_type and _title_like(line, body)) or bool(CONNECTOR_RE.match(text))
+            or (same_type and bool(CONNECTOR_RE.match(previous.text.strip()))))
 
 
 def _title_blocks(pages: list[Page]) -> list[tuple[float, int, int, list[Line]]]:
     """Candidate title blocks on the first pages: (size, page order, line index, lines)."""
     body = _body_size(pages)
     blocks = []
-    text_pages = [p for p in pages if p.lines][:TITLE_PAGES]
-    for order, page in enumerate(text_pages):
+    for order, page in enumerate([p for p in pages if p.lines][:TITLE_PAGES]):
         lines = page.lines
         i = consumed = 0
         while i < len(lines):
             first = lines[i]
-            if not (_title_like(first, body) and INSTRUMENT_RE.search(first.text)
-                    and not STAMP_RE.search(first.text) and not re.search(r"\.{4,}|…{2,}", first.text)):
+            if not _starts_title(first, body):
                 i += 1
                 continue
             start = i
-            while start > consumed and _continues(lines[start - 1], first, body):  # `COMPREHENSIVE ECONOMIC` / `AGREEMENT`
+            while start > consumed and _precedes_title(lines[start - 1], first, body):
                 start -= 1
-            block = lines[start:i + 1]
-            j = i + 1
-            while j < len(lines) and len(block) < TITLE_MAX_LINES:
-                ln = lines[j]
-                same_size = abs(ln.size - first.size) <= 0.6 and _title_like(ln, body)
-                connector = bool(CONNECTOR_RE.match(ln.text.strip())) or bool(
-                    CONNECTOR_RE.match(block[-1].text.strip()) and abs(ln.size - first.size) <= 0.6)
-                if (STRUCTURE_RE.match(ln.text.strip()) or STAMP_RE.search(ln.text) or COVER_PARTIES_RE.match(ln.text)
-                        or find_date(ln.text)[0] or not (same_size or connector)):
-                    break
-                block.append(ln)
-                j += 1
-            blocks.append((first.size, order, start, block))
-            i = consumed = j
+            end = i + 1
+            while end < len(lines) and end - start < TITLE_MAX_LINES and _continues_title(
+                    lines[end], lines[end - 1], first, body):
+                end += 1
+            blocks.append((first.size, order, start, lines[start:end]))
+            i = consumed = end
     return blocks
+
+
+def _title_lines(pages: list[Page]) -> list[Line]:
+    """The title block in the largest type (earliest on a tie), or []."""
+    blocks = _title_blocks(pages)
+    return max(blocks, key=lambda b: (b[0], -b[1], -b[2]))[3] if blocks else []
 
 
 def _clean_title(lines: list[Line]) -> str:
@@ -163,9 +176,8 @@ def _clean_title(lines: list[Line]) -> str:
 
 def find_title(pages: list[Page]) -> Found:
     """The title block in the largest type (earliest on a tie); else the largest line on the first page."""
-    blocks = _title_blocks(pages)
-    if blocks:
-        size, order, index, lines = max(blocks, key=lambda b: (b[0], -b[1], -b[2]))
+    lines = _title_lines(pages)
+    if lines:
         return Found(_clean_title(lines), " / ".join(ln.text.strip() for ln in lines))
     for p in pages[:TITLE_PAGES]:
         if p.lines:
@@ -184,17 +196,16 @@ AGREED_RE = re.compile(
     r"\b(have agreed|hereby agree|agree as follows|have (?:reached|come to) the following|"
     r"have decided as follows|have jointly decided|have reached an understanding)\b", re.IGNORECASE)
 # a recital opens with a participle or adjective (`RECALLING`, `Committed to`, `guided by`, `Conscious of`),
-# at a line start or after a comma; `Having met` opens a Final Act, whose next lines name the states
+# at a line start or after a comma (`Having met` opens a Final Act, whose next lines name the states)
 RECITAL_WORDS = (
     r"acknowledging|affirming|aiming|anxious|appreciating|aspiring|attaching|aware|bearing in mind|believing|"
     r"building|committed|concerned|confident|conscious|considering|convinced|declaring|desiring|desirous|determined|"
     r"emphasi[sz]ing|encouraged|endeavouring|expressing|guided|having regard|having considered|having decided|"
     r"having reviewed|hoping|inspired|intending|keen|mindful|noting|realising|realizing|reaffirming|recalling|"
     r"recogni[sz]ing|reiterating|resolved|seeking|sharing|stressing|taking into account|taking note|"
-    r"taking account|underlining|welcoming|whereas|wishing|in view of|further to|with a view")
-RECITAL_RE = re.compile(
-    r"(?:[,;:]\s+|\n\s*)(?=(?:" + RECITAL_WORDS + r")\b)|\n\s*(?=(?!having met|having assembled|having been)[a-z]+ing\b)",
-    re.IGNORECASE)
+    r"taking account|underlining|welcoming|whereas|wishing|in view of|further to|with a view|observing|pursuing|"
+    r"renewing|reflecting|referring|looking forward|promoting|striving")
+RECITAL_RE = re.compile(r"(?:[,;:]\s+|\n\s*)(?=(?:" + RECITAL_WORDS + r")\b)", re.IGNORECASE)
 PREAMBLE_RE = re.compile(r"\bPREAMBLE\b|^\s*Preamble\s*:?\s*$", re.MULTILINE)
 COVER_PARTIES_RE = re.compile(r"^\s*parties\s*:", re.IGNORECASE)
 OPENING_MAX_CHARS = 3000
@@ -278,9 +289,8 @@ def find_parties(pages: list[Page], title: Found | None = None) -> Found:
     """States named in the title, then those enumerated in the preamble's opening paragraph."""
     title = title or find_title(pages)
     from_title = find_countries(str(title.value)) + name_heading_countries(pages)
-    blocks = _title_blocks(pages)
-    after = max(blocks, key=lambda b: (b[0], -b[1], -b[2]))[3][-1] if blocks else None
-    opening = preamble_opening(pages, after)
+    title_lines = _title_lines(pages)
+    opening = preamble_opening(pages, title_lines[-1] if title_lines else None)
     codes = list(dict.fromkeys(from_title + find_countries(opening)))
     evidence = " | ".join(x for x in (str(title.value) if from_title else "", opening[:400]) if x)
     if len(codes) < 2:  # the title and preamble do not name the parties one by one: the signatories do
