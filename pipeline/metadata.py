@@ -10,10 +10,11 @@ as evidence:
   amend* an FTA is a protocol);
 - the parties are the states named in the title and in the preamble's opening paragraph, which
   enumerates them (`The Governments of Brunei Darussalam, the Kingdom of Cambodia, ...`), so a bloc
-  is expanded exactly when the text lists its members;
+  is expanded exactly when the text lists its members; when they name fewer than two states, the
+  signature blocks (`For the Government of the Republic of Chile`) do;
 - the date and place come from the closing formula (`DONE at Seoul on 15 February 2003`, `Signed in
   duplicate at Canberra, this ninth day of February, two thousand and twenty-four`), else from a
-  `Place, date` line on the cover.
+  `Place, date` line on the cover, else (OCR permitting) from signed pages scanned into the PDF.
 
 A sidecar `NAME.meta.toml` beside the PDF overrides any detected field, because real PDFs often
 name their parties in ways no detector should have to guess.
