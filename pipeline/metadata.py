@@ -348,7 +348,8 @@ MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augus
           "november", "december"]
 _MONTH = r"(?P<month>" + "|".join(m.capitalize() + "|" + m.upper() for m in MONTHS) + r"|[A-Z][a-z]{2}\.?)"
 DATE_RES = [
-    re.compile(r"\b(?P<day>\d{1,2})\s?(?:st|nd|rd|th|er)?\s+(?:day\s+)?(?:of\s*)?" + _MONTH +
+    # a superscript ordinal may come out of OCR as a quote mark: `27"` for `27th`
+    re.compile(r"\b(?P<day>\d{1,2})\s?(?:st|nd|rd|th|er|[\"'’”°])?\s+(?:day\s+)?(?:of\s*)?" + _MONTH +
                r",?\s+(?:of\s+|in\s+the\s+year\s+|of\s+the\s+year\s+)?(?P<year>\d{4})\b", re.IGNORECASE),
     re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b"),
     re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),

@@ -13,8 +13,8 @@ from pipeline.countries import find_countries, iso3
 from pipeline import extract
 from pipeline.extract import extract_pages
 from pipeline.ingest import parse_pdf
-from pipeline.metadata import (detect_kind, detect_metadata, find_title, kind_family, numbers_from_words,
-                               read_sidecar, short_name)
+from pipeline.metadata import (detect_kind, detect_metadata, find_date, find_title, kind_family,
+                               numbers_from_words, read_sidecar, short_name)
 from pipeline.models import Document
 from pipeline.segment import build_document
 
@@ -185,6 +185,15 @@ def test_parties_of_a_final_act_listing_plenipotentiaries(tmp_path):
 
 
 # ---------------------------------------------------------------- date and place
+
+
+def test_dates_in_digits_and_ocr_noise():
+    assert find_date("on 15 February 2003")[0] == "2003-02-15"
+    assert find_date("on September 6, 1996")[0] == "1996-09-06"
+    assert find_date('this 27" day of February, two thousand and nine')[0] == "2009-02-27"  # OCR'd superscript
+    assert find_date("this 1st day of Sivan in the year 5781, which corresponds to the 12th day of May, 2021")[0] \
+        == "2021-05-12"
+    assert find_date("the 31st day of February 2003")[0] == ""
 
 
 def test_numbers_written_in_words():
