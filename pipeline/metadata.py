@@ -99,6 +99,10 @@ class Found:
 
 
 def _title_like(line: Line, body_size: float) -> bool:
+    """Set apart from the body: larger, bold or in capitals (OCR'd lines carry no bold and only rough sizes,
+    so their body size is 0 and capitals decide; see _title_blocks)."""
+    if body_size <= 0:
+        return line.text.isupper()
     return line.size > body_size + 0.5 or line.bold or line.text.isupper()
 
 
@@ -134,10 +138,11 @@ def _continues_title(line: Line, previous: Line, first: Line, body: float) -> bo
 
 def _title_blocks(pages: list[Page]) -> list[tuple[float, int, int, list[Line]]]:
     """Candidate title blocks on the first pages: (size, page order, line index, lines)."""
-    body = _body_size(pages)
+    body_size = _body_size(pages)
     blocks = []
     for order, page in enumerate([p for p in pages if p.lines][:TITLE_PAGES]):
         lines = page.lines
+        body = 0.0 if page.ocr else body_size
         i = consumed = 0
         while i < len(lines):
             first = lines[i]
@@ -207,6 +212,8 @@ RECITAL_WORDS = (
     r"taking account|underlining|welcoming|whereas|wishing|in view of|further to|with a view|observing|pursuing|"
     r"renewing|reflecting|referring|looking forward|promoting|striving")
 RECITAL_RE = re.compile(r"(?:[,;:]\s+|\n\s*)(?=(?:" + RECITAL_WORDS + r")\b)", re.IGNORECASE)
+BODY_HEADING_RE = re.compile(r"^\s*(?:article|chapter|part|section)\s*(?:[0-9]+|[IVX]+|one)\b",  # OCR glues `Part1`
+                             re.IGNORECASE | re.MULTILINE)
 PREAMBLE_RE = re.compile(r"\bPREAMBLE\b|^\s*Preamble\s*:?\s*$", re.MULTILINE)
 COVER_PARTIES_RE = re.compile(r"^\s*parties\s*:", re.IGNORECASE)
 OPENING_MAX_CHARS = 3000
@@ -226,6 +233,8 @@ def preamble_opening(pages: list[Page], after: Line | None = None) -> str:
     heads = list(PREAMBLE_RE.finditer(text))  # the last one: an earlier `Preamble` is a table of contents entry
     if heads:
         text = text[heads[-1].end():]
+    body = BODY_HEADING_RE.search(text)  # no preamble reaches into the articles
+    text = text
     cut = next((m.start() for m in RECITAL_RE.finditer(text) if m.start() > 0 and text[:m.start()].strip()), len(text))
     return _flat_text(text[:cut])[:OPENING_MAX_CHARS]
 
@@ -545,11 +554,14 @@ def short_name(title: str, parties: list[str], kind: str) -> str:
         sides = re.split(r"\s+and\s+(?=the\s)", rest)  # `the Ministry of Electronics and IT of India and the ...`
         if len(sides) == 1:
             sides = re.split(r",\s+|\s+and\s+(?=[A-Z])", rest)
-        names = [n for n in (_side_name(s) for s in sides) if n]
+        names = [_side_name(s) for s in sides]
+        spare = iter(c for c in parties if country_short_name(c) not in names)
+        # a side named by an agency (`the Indian Computer Emergency Response Team`): the party left over
+        names = [n for n in (n or country_short_name(next(spare, "")) for n in names) if n]
+    if not names and kind == "other":  # an annex or exchange of letters that names no party: its own heading
+        return head
     if not names and parties:
         names = [country_short_name(c) for c in parties]
-    if not names and kind == "other":
-        return head
     if not names or len(names) > 3:
         return label if not parties or len(parties) > 3 else f"{label} ({', '.join(parties)})"
     return "–".join(dict.fromkeys(names)) + " " + label

@@ -15,7 +15,7 @@ from pipeline.extract import extract_pages
 from pipeline.ingest import parse_pdf
 from pipeline.metadata import (detect_kind, detect_metadata, find_date, find_title, kind_family,
                                numbers_from_words, read_sidecar, short_name)
-from pipeline.models import Document
+from pipeline.models import Document, Line, Page
 from pipeline.segment import build_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +130,30 @@ def test_title_is_not_a_cover_stamp_or_table_of_contents(tmp_path):
     title = find_title(extract_pages(pdf))
     assert title.value == "Free Trade Agreement between Canada and the Republic of Peru"
     assert "CANADA" in title.evidence
+
+
+def test_title_of_an_ocr_page_is_set_in_capitals_not_the_tallest_boxes():
+    """OCR gives no bold and rough sizes (a line of parentheses reads taller): capitals mark the title."""
+    def line(text: str, size: float, top: float) -> Line:
+        return Line(text=text, page=1, x0=72, x1=400, top=top, bottom=top + size, size=size)
+
+    page = Page(number=1, width=595, height=842, ocr=True, lines=[
+        line("ANNEX 2-1", 14.0, 100), line("SCHEDULES OF TARIFF COMMITMENTS", 14.5, 130),
+        line("Part 1", 13.0, 160), *[line(f"{n}. The base rate for tariff reduction shall be the applied rate in "
+                                          "effect on 1 January 2014.", 13.0, 160 + 20 * n) for n in range(1, 9)],
+        line("9. For a Party for which this Agreement (Chapter 14) enters into", 19.0, 360),
+        line("force later, the base rate shall apply.", 13.5, 390)])
+    assert find_title([page]).value == "Annex 2-1: Schedules of Tariff Commitments"
+
+
+def test_parties_are_not_read_from_the_articles(tmp_path):
+    pdf = treaty_pdf(tmp_path / "no_preamble.pdf", [
+        [("ANNEX 4", 14, True, True), ("TRANSIT", 14, True, True),
+         ("Article 1", 11, True, False), ("Goods in transit from Kenya shall be exempt from duties.",),
+         ("Article 2", 11, True, False), ("Goods bound to Egypt shall move under bond.",)],
+    ])
+    doc = metadata_of(pdf)
+    assert (doc.title, doc.kind, doc.parties) == ("Annex 4: Transit", "other", [])
 
 
 # ---------------------------------------------------------------- parties
@@ -280,6 +304,8 @@ def test_place_and_date_line_on_the_cover(tmp_path):
      "India and the Ministry of Economy of the United Arab Emirates on Cooperation in ICT", ["IND", "ARE"], "MoU",
      "India–UAE MoU"),
     ("Comprehensive Economic Partnership Agreement (CEPA) between India and the UAE", ["IND", "ARE"], "CEPA", "CEPA"),
+    ("Memorandum of Understanding between the Indian Computer Emergency Response Team and the Cyber Security Agency "
+     "of Singapore on Cooperation in the Area of Cybersecurity", ["IND", "SGP"], "MoU", "India–Singapore MoU"),
 ])
 def test_short_name(title, parties, kind, name):
     assert short_name(title, parties, kind) == name
