@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .countries import country_short_name, find_countries, iso3, iso3_all
+from .countries import country_short_name, find_countries, iso3_all
 from .models import Document, Line, Page
 from .textutil import SMALL_WORDS, heading_case
 
@@ -192,9 +192,6 @@ def find_title(pages: list[Page]) -> Found:
     return Found("")
 
 
-def detect_title(pages: list[Page]) -> str:
-    return str(find_title(pages).value)
-
 
 # ---------------------------------------------------------------- parties
 
@@ -309,9 +306,6 @@ def find_parties(pages: list[Page], title: Found | None = None) -> Found:
             codes, evidence = list(dict.fromkeys(codes + signed)), where
     return Found(codes, evidence)
 
-
-def detect_parties(pages: list[Page]) -> list[str]:
-    return list(find_parties(pages).value)
 
 
 # ---------------------------------------------------------------- dates
@@ -482,9 +476,6 @@ def scanned_closing_formula(path: Path, pages: list[Page]) -> tuple[str, str, st
     date_, place, sentence = closing_formula([shadow[n - 1] for n in numbers])
     return (date_, place, "OCR: " + sentence) if sentence else ("", "", "")
 
-
-def detect_date(pages: list[Page]) -> str:
-    return find_signature(pages)[0]
 
 
 # ---------------------------------------------------------------- short name
