@@ -231,7 +231,7 @@ def preamble_opening(pages: list[Page], after: Line | None = None) -> str:
     if heads:
         text = text[heads[-1].end():]
     body = BODY_HEADING_RE.search(text)  # no preamble reaches into the articles
-    text = text
+    text = text[:body.start()] if body else text
     cut = next((m.start() for m in RECITAL_RE.finditer(text) if m.start() > 0 and text[:m.start()].strip()), len(text))
     return _flat_text(text[:cut])[:OPENING_MAX_CHARS]
 
