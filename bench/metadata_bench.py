@@ -1,7 +1,7 @@
 """Metadata accuracy: detected title / kind / parties / date / place against values written by reading.
 
-    PYTHONPATH=$PWD .venv/bin/python bench/metadata_bench.py            # 10 real PDFs + 7 sample-corpus PDFs
-    PYTHONPATH=$PWD .venv/bin/python bench/metadata_bench.py --tota 60  # plus parties/date on 60 ToTA PDFs
+    python -m bench.metadata_bench [--bench DIR]   # 10 real PDFs (DIR/real) + 7 sample-corpus PDFs
+    python -m bench.metadata_bench --tota 60       # plus parties/date on 60 random ToTA PDFs (DIR/tota)
 
 Expected values: bench/metadata_expected.json (real PDFs from ../shared/bench/real, the sample corpus
 from corpus/). Title: word-level equality after lower-casing and dropping punctuation; kind exact;
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT.parent / "shared" / "bench" if (ROOT.parent / "shared" / "bench").exists() else Path("/work/shared/bench")
+DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
 EXPECTED = ROOT / "bench" / "metadata_expected.json"
 FIELDS = ("title", "kind", "parties", "date_signed", "place_signed")
 
@@ -48,12 +48,12 @@ def detect(path: Path, with_pages: bool = False):
     return (doc, pages) if with_pages else doc
 
 
-def resolve(key: str) -> Path:
+def resolve(key: str, bench: Path) -> Path:
     group, name = key.split("/", 1)
-    return (BENCH / "real" / name) if group == "real" else (ROOT / "corpus" / name)
+    return (bench / "real" / name) if group == "real" else (ROOT / "corpus" / name)
 
 
-def run_expected(only: str | None) -> tuple[dict, list[str], list[str]]:
+def run_expected(bench: Path, only: str | None) -> tuple[dict, list[str], list[str]]:
     from pipeline.extract import ocr_available
     from pipeline.metadata import short_name
 
@@ -64,7 +64,7 @@ def run_expected(only: str | None) -> tuple[dict, list[str], list[str]]:
     for key, want in expected.items():
         if only and only not in key:
             continue
-        path = resolve(key)
+        path = resolve(key, bench)
         if not path.exists():
             skipped.append(f"{key}: file not found")
             continue
@@ -85,13 +85,13 @@ def run_expected(only: str | None) -> tuple[dict, list[str], list[str]]:
     return {f: round(hits[f] / total, 3) if total else None for f in FIELDS} | {"n": total}, misses, skipped
 
 
-def run_tota(n: int, seed: int = 7) -> tuple[dict, list[str]]:
+def run_tota(bench: Path, n: int, seed: int = 7) -> tuple[dict, list[str]]:
     """Parties (set) and date on a random sample of ToTA PDFs, against their ground-truth JSON. ToTA covers
     print `Signed on <ISO date>`, so the date is also scored from the text with the cover page left out
     (`date_body`: the closing formula alone)."""
     from pipeline.metadata import find_signature
 
-    files = sorted((BENCH / "tota").glob("pta_*.pdf"), key=lambda p: int(p.stem.split("_")[1]))
+    files = sorted((bench / "tota").glob("pta_*.pdf"), key=lambda p: int(p.stem.split("_")[1]))
     sample = random.Random(seed).sample(files, min(n, len(files)))
     hits = {"parties": 0, "date_signed": 0, "date_body": 0}
     misses = []
@@ -110,13 +110,14 @@ def run_tota(n: int, seed: int = 7) -> tuple[dict, list[str]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bench", type=Path, default=DEFAULT_BENCH, help="the shared benchmark folder")
     ap.add_argument("--only", help="only expected entries whose key contains this")
     ap.add_argument("--tota", type=int, default=0, help="also score parties/date on N random ToTA PDFs")
     ap.add_argument("--no-expected", action="store_true", help="skip the 17 read PDFs")
     args = ap.parse_args()
     summary: dict = {}
     if not args.no_expected:
-        acc, misses, skipped = run_expected(args.only)
+        acc, misses, skipped = run_expected(args.bench, args.only)
         print("\naccuracy (real + sample corpus):", json.dumps(acc))
         for line in misses:
             print("  MISS", line)
@@ -124,8 +125,10 @@ def main() -> int:
             print("  SKIP", line)
         summary["expected"] = acc
         summary["skipped"] = len(skipped)
-    if args.tota:
-        acc, misses = run_tota(args.tota)
+    if args.tota and not (args.bench / "tota").exists():
+        print(f"ToTA sample skipped: {args.bench / 'tota'} not found", file=sys.stderr)
+    elif args.tota:
+        acc, misses = run_tota(args.bench, args.tota)
         print(f"\nToTA sample (parties, date): {json.dumps(acc)}")
         for line in misses:
             print("  MISS", line)
