@@ -131,7 +131,8 @@ class Document:
     articles: list[Article] = field(default_factory=list)
     ocr: bool = False
     short_name: str = ""  # as papers cite it: `India–Korea DTEPA`
-    place_signed: str = ""
+    place_signed: str = ""  # as the closing formula writes it (`Cha-am, Phetchaburi, Thailand`), may be empty
+    evidence: dict[str, str] = field(default_factory=dict)  # metadata field → the text it was read from
 
     @property
     def year(self) -> str:
