@@ -27,8 +27,10 @@ CORPUS_DOCS = ("india_korea_digital_fta", "india_japan_it_mobility_moc", "india_
 def write_specimen(path: Path) -> Path:
     """Two articles that differ by 'shall' -> 'shall endeavour to', one carrying markup in its text."""
     return pdfs.simple_treaty(path, [[
-        ("bold", "AGREEMENT ON DIGITAL COOPERATION BETWEEN INDIA AND ATLANTICA"),
+        ("bold", "AGREEMENT ON DIGITAL COOPERATION"),
+        ("bold", "BETWEEN THE REPUBLIC OF INDIA AND ATLANTICA"),
         ("body", "Signed at New Delhi on 2 March 2022"),
+    ], [
         ("bold", f"Article 1: Transfer {SCRIPT} of Data"),
         ("body", "1. Each Party shall allow the cross-border transfer of information by electronic means."),
         ("body", f"2. The string {SCRIPT} zanzibarite is quoted here as plain text."),
@@ -184,6 +186,11 @@ def test_word_diff_marks_modality():
     assert changes[0].before == "shall allow" and changes[0].after == "shall endeavour to allow"
     _, none = word_diff("The Parties met in Delhi.", "The Parties met in Seoul.")
     assert none == []
+    _, stronger = word_diff("A Party may adopt measures.", "A Party shall adopt measures.")
+    assert [(c.before, c.after) for c in stronger] == [("Party may adopt", "Party shall adopt")]
+    _, rewritten = word_diff("2. The string is quoted here as plain text only.",
+                             "2. Nothing in this Article shall prevent a Party from adopting a measure.")
+    assert rewritten == []  # new wording altogether, not the same duty made weaker or stronger
 
 
 def test_position_paper_from_the_brief_form(client):

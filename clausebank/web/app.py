@@ -101,6 +101,11 @@ def item_key(doc_id: str, ref: str) -> str:
     return f"{doc_id}:{ref}"
 
 
+def paragraphs_text(article) -> str:
+    """An article's text one paragraph a line, so a comparison keeps the drafters' structure."""
+    return "\n".join(c.text for c in article.clauses) or article.text
+
+
 def party_name(code: str) -> str:
     import pycountry
 
@@ -248,13 +253,13 @@ def _page_routes(app: FastAPI, templates: Jinja2Templates) -> None:
         if not 2 <= len(a) <= 4:
             raise BadRequest(f"compare 2 to 4 articles (got {len(a)}): /compare?a=doc:number&a=doc:number")
         corpus: Corpus = request.app.state.corpus
-        hits = [corpus.hit(item) for item in a]
-        base = hits[0][0].text
+        entries = [corpus.entry(item) for item in a]
+        texts = [paragraphs_text(article) for _, _, article in entries]
         columns = []
-        for n, (hit, ref) in enumerate(hits):
-            segments, changes = word_diff(base, hit.text) if n else ([], [])
-            columns.append(dict(hit=hit, ref=ref, segments=segments, changes=changes,
-                                similarity=similarity(base, hit.text) if n else 1.0))
+        for n, (hit, ref, _) in enumerate(entries):
+            segments, changes = word_diff(texts[0], texts[n]) if n else ([], [])
+            columns.append(dict(hit=hit, ref=ref, text=texts[n], segments=segments, changes=changes,
+                                similarity=similarity(texts[0], texts[n]) if n else 1.0))
         return _page(templates, request, "compare.html", columns=columns)
 
     @app.get("/basket", response_class=HTMLResponse, include_in_schema=False)
@@ -275,7 +280,7 @@ def _page_routes(app: FastAPI, templates: Jinja2Templates) -> None:
 
     def _after_change(request: Request):
         if request.headers.get("hx-request"):
-            return _page(templates, request, "_basket_list.html", entries=_basket_entries(request))
+            return _page(templates, request, "_basket_list.html", entries=_basket_entries(request), oob=True)
         return RedirectResponse("/basket", status_code=303)
 
     @app.post("/basket/add", include_in_schema=False)
@@ -324,7 +329,7 @@ def _page_routes(app: FastAPI, templates: Jinja2Templates) -> None:
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form(request: Request, next: str = "/"):
-        return _page(templates, request, "login.html", next=_safe_next(next), failed=False)
+        return _page(templates, request, "login.html", next=_safe_next(next), failed=False, hide_nav=True)
 
     @app.post("/login", include_in_schema=False)
     def login(request: Request, token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
@@ -332,7 +337,8 @@ def _page_routes(app: FastAPI, templates: Jinja2Templates) -> None:
         if expected is None:
             return RedirectResponse(_safe_next(next), status_code=303)
         if not auth.token_matches(expected, token):
-            return _page(templates, request, "login.html", status=401, next=_safe_next(next), failed=True)
+            return _page(templates, request, "login.html", status=401, next=_safe_next(next), failed=True,
+                         hide_nav=True)
         response = RedirectResponse(_safe_next(next), status_code=303)
         response.set_cookie(auth.COOKIE, auth.cookie_value(expected), httponly=True, samesite="strict",
                             max_age=60 * 60 * 12)

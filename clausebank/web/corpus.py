@@ -203,9 +203,14 @@ class Corpus:
 
     def hit(self, item: str) -> tuple[Hit, str]:
         """The hit (citation, text, strength) for a `doc:ref` item, and its canonical reference."""
+        hit, ref, _ = self.entry(item)
+        return hit, ref
+
+    def entry(self, item: str) -> tuple[Hit, str, Article]:
+        """`hit()` and the article itself (its paragraphs)."""
         doc_id, ref = split_item(item)
         doc, found, outline = self.articles(doc_id, ref)
-        return make_hit(found[0], doc), ref_in(outline, found[0].id)
+        return make_hit(found[0], doc), ref_in(outline, found[0].id), found[0]
 
     def pdf_path(self, doc_id: str) -> Path:
         """The stored document's source file (only paths the store knows are ever served)."""

@@ -26,6 +26,18 @@ class ModalityChange:
     after: str
 
 
+MAX_MODAL_SPAN = 6  # words: a longer replacement is new wording, not a change of the same duty's force
+
+
+def _modality_changed(removed: str, added: str) -> bool:
+    """A short change whose obligation words differ: `shall` -> `shall endeavour to`, `may` -> `shall`."""
+    if max(len(removed.split()), len(added.split())) > MAX_MODAL_SPAN:
+        return False
+    def modals(text: str) -> list[str]:
+        return sorted(m.lower() for m in MODAL_WORDS.findall(text))
+    return modals(removed) != modals(added)
+
+
 def _words(text: str) -> list[str]:
     """Words with their trailing space, so joined segments read as the original text."""
     return re.findall(r"\S+\s*", text)
@@ -41,7 +53,7 @@ def word_diff(base: str, other: str) -> tuple[list[Segment], list[ModalityChange
             segments.append(Segment("equal", "".join(a[i1:i2])))
             continue
         removed, added = "".join(a[i1:i2]), "".join(b[j1:j2])
-        modal = bool(MODAL_WORDS.search(removed) or MODAL_WORDS.search(added))
+        modal = _modality_changed(removed, added)
         if removed:
             segments.append(Segment("delete", removed, modal))
         if added:
