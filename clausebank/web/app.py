@@ -228,20 +228,19 @@ def _page_routes(app: FastAPI, templates: Jinja2Templates) -> None:
 
     @app.get("/article/{doc}/{ref:path}", response_class=HTMLResponse, include_in_schema=False)
     def article_page(request: Request, doc: str, ref: str):
+        from pipeline.search import make_hit
+
         corpus: Corpus = request.app.state.corpus
         document, found, outline = corpus.articles(doc, ref)
-        from pipeline.search import make_hit
-        from .corpus import ref_in
-
         pos = next(k for k, o in enumerate(outline) if o["id"] == found[0].id)
-        prev = outline[pos - 1] if pos > 0 else None
-        nxt = outline[pos + 1] if pos + 1 < len(outline) else None
+        neighbours = {name: (o, corpus.ref_of(doc, o["id"])) if o else None for name, o in
+                      (("prev", outline[pos - 1] if pos > 0 else None),
+                       ("next", outline[pos + 1] if pos + 1 < len(outline) else None))}
+        canonical = corpus.ref_of(doc, found[0].id)
         return _page(templates, request, "article.html", document=document, articles=found,
-                     citations={a.id: make_hit(a, document).citation for a in found},
-                     ref=ref_in(outline, found[0].id),
-                     prev=prev and (prev, ref_in(outline, prev["id"])), next=nxt and (nxt, ref_in(outline, nxt["id"])),
-                     in_basket=item_key(doc, ref_in(outline, found[0].id)) in
-                     request.app.state.baskets.items(request.state.session))
+                     citations={a.id: make_hit(a, document).citation for a in found}, ref=canonical,
+                     in_basket=item_key(doc, canonical) in request.app.state.baskets.items(request.state.session),
+                     **neighbours)
 
     @app.get("/pdf/{doc}", include_in_schema=False)
     def pdf(request: Request, doc: str):

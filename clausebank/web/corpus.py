@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,6 +99,25 @@ def split_item(item: str) -> tuple[str, str]:
     return doc, ref
 
 
+class PoolSearcher(Searcher):
+    """A Searcher that ranks a pool of POOL articles (the ids behind facet counts and pages) but
+    builds hits (paragraphs, snippets) only for the slice on screen: a page costs what a top-10
+    search costs. It overrides `Searcher._hits`, the step from ranked ids to hits."""
+
+    window = slice(0, PAGE_SIZE)
+    pool: list[int] = []
+
+    def _hits(self, scored, terms):
+        self.pool = [aid for aid, _ in scored]
+        return super()._hits(scored[self.window], terms)
+
+    def ranked(self, query: str, filters: Filters, window: slice) -> tuple[list[Hit], list[int]]:
+        """The hits in `window` of the first POOL results, and the ids of all POOL results."""
+        self.window = window
+        hits = self.search(query, filters, top=POOL)
+        return hits, self.pool
+
+
 class Corpus:
     """The app's read-only view of a clausebank home: one store connection and one Searcher, loaded
     once, used by one request at a time (SQLite connections and the query embedder are not shared)."""
@@ -105,10 +125,12 @@ class Corpus:
     def __init__(self, home: Path):
         self.home = Path(home)
         self.store = Store(self.home, readonly=True)
-        self.searcher = Searcher(self.store, allow_stale=True)
+        self.searcher = PoolSearcher(self.store, allow_stale=True)
         self.lock = threading.RLock()
         self.stale = False
         self._seen: tuple = ()
+        self._outlines: dict[str, list[dict]] = {}
+        self._ref_maps: dict[str, dict[int, str]] = {}
         self.refresh()
 
     def close(self) -> None:
@@ -128,6 +150,8 @@ class Corpus:
                 return
             if self._seen and mtimes != self._seen[1]:
                 self.searcher.indexes = load_indexes(self.store, allow_stale=True)
+            self._outlines.clear()
+            self._ref_maps.clear()
             ids = set(self.store.article_ids())
             self.stale = any(vi.ids() != ids for vi in self.searcher.indexes.values())
             self._seen = seen
@@ -151,14 +175,13 @@ class Corpus:
         with self.lock:
             self.refresh()
             try:
+                window = slice(0, top) if top else slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
                 if query:
-                    hits = self.searcher.search(query, filters, top=max(POOL, top or 0))
-                    ids = [h.article_id for h in hits]
-                    shown = hits[:top] if top else hits[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+                    shown, ids = self.searcher.ranked(query, filters, window)
                 else:
                     allowed = self.searcher.allowed_ids(filters)
                     ids = allowed if allowed is not None else self.store.article_ids()
-                    shown = self._browse(ids[:top] if top else ids[(page - 1) * PAGE_SIZE: page * PAGE_SIZE])
+                    shown = self._browse(ids[window])
             except FilterError as exc:
                 raise BadRequest(str(exc)) from exc
             facets = self.store.facet_counts(ids if (query or filters.active()) else None)
@@ -170,13 +193,21 @@ class Corpus:
         docs = self.store.documents_by_id([a.doc_id for a in arts.values()])
         return [make_hit(arts[i], docs[arts[i].doc_id]) for i in ids if i in arts]
 
+    def outline(self, doc_id: str) -> list[dict]:
+        """A document's outline, kept until the store changes."""
+        with self.lock:
+            if doc_id not in self._outlines:
+                self._outlines[doc_id] = self.store.article_outline(doc_id)
+            return self._outlines[doc_id]
+
+    def ref_of(self, doc_id: str, article_id: int | None) -> str:
+        with self.lock:
+            if doc_id not in self._ref_maps:
+                self._ref_maps[doc_id] = ref_map(self.outline(doc_id))
+            return self._ref_maps[doc_id].get(article_id, "")
+
     def _refs(self, hits: list[Hit]) -> dict[int, str]:
-        outlines: dict[str, list[dict]] = {}
-        out = {}
-        for h in hits:
-            outline = outlines.setdefault(h.doc_id, self.store.article_outline(h.doc_id))
-            out[h.article_id] = ref_in(outline, h.article_id)
-        return out
+        return {h.article_id: self.ref_of(h.doc_id, h.article_id) for h in hits}
 
     # ---- articles
 
@@ -192,7 +223,8 @@ class Corpus:
         unnumbered part), its document and the document's outline."""
         doc = self.document(doc_id)
         with self.lock:
-            outline = self.store.article_outline(doc_id)
+            self.refresh()
+            outline = self.outline(doc_id)
             if ref.startswith("@") and ref[1:].isdigit() and 1 <= int(ref[1:]) <= len(outline):
                 found = list(self.store.articles_by_id([outline[int(ref[1:]) - 1]["id"]]).values())
             else:
@@ -210,7 +242,7 @@ class Corpus:
         """`hit()` and the article itself (its paragraphs)."""
         doc_id, ref = split_item(item)
         doc, found, outline = self.articles(doc_id, ref)
-        return make_hit(found[0], doc), ref_in(outline, found[0].id), found[0]
+        return make_hit(found[0], doc), self.ref_of(doc_id, found[0].id), found[0]
 
     def pdf_path(self, doc_id: str) -> Path:
         """The stored document's source file (only paths the store knows are ever served)."""
@@ -243,12 +275,14 @@ class Corpus:
         return sorted(entries, key=lambda e: e.get("at", ""), reverse=True)
 
 
-def ref_in(outline: list[dict], article_id: int | None) -> str:
-    """An article's stable reference within its document: its number (`12.13`) when that names it
+def ref_map(outline: list[dict]) -> dict[int, str]:
+    """Each article's stable reference within its document: its number (`12.13`) when that names it
     alone, else its position (`@7`) for unnumbered or repeated numbers."""
     keys = [article_key(o["article_number"]) for o in outline]
-    for pos, o in enumerate(outline, 1):
-        if o["id"] == article_id:
-            key = keys[pos - 1]
-            return key if key and keys.count(key) == 1 else f"@{pos}"
-    return ""
+    seen = Counter(keys)
+    return {o["id"]: key if key and seen[key] == 1 else f"@{pos}"
+            for pos, (o, key) in enumerate(zip(outline, keys), 1)}
+
+
+def ref_in(outline: list[dict], article_id: int | None) -> str:
+    return ref_map(outline).get(article_id, "")
