@@ -207,6 +207,16 @@ def test_position_paper_from_the_brief_form(client):
     assert bad.status_code == 422 and "Atlantis" in bad.text
 
 
+def test_api_docs_work_offline(client):
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/swagger/swagger-ui-bundle.js" in docs.text
+    assert not re.search(r'(src|href)="https?://', docs.text)  # nothing from a CDN
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/search", "/api/articles/{doc}/{ref}", "/api/export"} <= set(paths)
+    assert "script-src 'self'" in client.get("/").headers["content-security-policy"]
+
+
 def test_corpus_page(client):
     r = client.get("/corpus")
     assert r.status_code == 200

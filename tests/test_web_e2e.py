@@ -158,6 +158,9 @@ def test_negotiator_journey(browser, base_url, tmp_path):
     page.goto(base_url + "/corpus")
     assert page.locator("svg.chart").count() == 1
     shoot(page, "corpus")
+    page.goto(base_url + "/docs")
+    page.locator(".swagger-ui .opblock-summary-path", has_text="/api/search").wait_for()
+    shoot(page, "api-docs")
     page.goto(base_url + "/article/no_such_doc/1")
     assert page.locator("h1").inner_text() == "Not found"
     shoot(page, "not-found")

@@ -53,8 +53,9 @@ def create_app(home: Path | str, token: str | None = None, public: bool = False,
         yield
         corpus.close()
 
-    app = FastAPI(title="clausebank", lifespan=lifespan,
-                  description="Find, compare and cite treaty and MoU clauses. Every HTML page has a JSON twin here.")
+    app = FastAPI(title="clausebank", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Find, compare and cite treaty and MoU clauses: search with filters and facets, "
+                              "articles in full, exports of chosen articles.")
     app.state.token = token
     app.state.baskets = baskets
     templates = _templates()
@@ -63,7 +64,20 @@ def create_app(home: Path | str, token: str | None = None, public: bool = False,
     _install_error_pages(app, templates)
     _page_routes(app, templates)
     _api_routes(app)
+    _docs_route(app)
     return app
+
+
+def _docs_route(app: FastAPI) -> None:
+    """FastAPI's OpenAPI page, with Swagger UI served from static/ (the default loads it from a CDN)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="clausebank API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
 
 
 # ------------------------------------------------------------------ templates and helpers
@@ -163,10 +177,23 @@ def _install_middleware(app: FastAPI) -> None:
         fresh = not session or not re.fullmatch(r"[A-Za-z0-9_-]{20,64}", session)
         request.state.session = secrets.token_urlsafe(24) if fresh else session
         response = await call_next(request)
+        _security_headers(response, path)
         if fresh:
             response.set_cookie(SESSION_COOKIE, request.state.session, max_age=60 * 60 * 24 * 180,
                                 httponly=True, samesite="lax")
         return response
+
+
+# Pages load only their own script and styles; /docs runs Swagger UI's inline start-up script.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
+
+def _security_headers(response: Response, path: str) -> None:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if path != "/docs" and not path.startswith("/pdf/"):
+        response.headers.setdefault("Content-Security-Policy", CSP)
 
 
 def _install_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
