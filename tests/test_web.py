@@ -237,6 +237,14 @@ def test_keeps_serving_while_an_ingestion_writes(client, home, tmp_path):
     body = client.get("/api/search", params={"q": "quillwort"}).json()
     assert body["stale_index"] is True and body["hits"][0]["doc"] == "late_arrival"
 
+    from pipeline.embed import Embedder
+    from pipeline.index import sync_index
+    from pipeline.store import Store
+
+    with Store(home) as store:  # what the ingestion does at its end: the index catches up
+        sync_index(store, Embedder(home))
+    assert client.get("/api/search", params={"q": "quillwort"}).json()["stale_index"] is False
+
 
 def test_token_required_beyond_localhost(home, tmp_path):
     token = "a-long-enough-test-token-123"

@@ -213,8 +213,11 @@ def _install_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        parts = [f"{'.'.join(str(x) for x in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', 'invalid')}"
-                 for e in exc.errors()]
+        def where(loc: tuple) -> str:
+            names = [str(x) for x in loc[1:] if isinstance(x, str)]
+            return ".".join(names) or (str(loc[0]) if loc else "request")
+
+        parts = [f"{where(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
         return error(request, 422, "; ".join(parts) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
@@ -417,6 +420,14 @@ def _paper(corpus: Corpus, brief) -> bytes:
 # ------------------------------------------------------------------ JSON API
 
 
+class Problem(BaseModel):
+    detail: str = Field(description="What was wrong, in words (never a stack trace).")
+
+
+ERRORS = {404: {"model": Problem, "description": "Unknown document or article"},
+          422: {"model": Problem, "description": "A parameter that cannot be used"}}
+
+
 class ApiHit(BaseModel):
     citation: str
     doc: str
@@ -470,7 +481,8 @@ class ExportRequest(BaseModel):
 
 
 def _api_routes(app: FastAPI) -> None:
-    @app.get("/api/search", response_model=SearchResponse, tags=["search"])
+    @app.get("/api/search", response_model=SearchResponse, tags=["search"], summary="Search clauses",
+             responses=ERRORS)
     def api_search(request: Request, filters: FilterParams, q: Annotated[str, Query(max_length=500)] = "",
                    top: Annotated[int, Query(ge=1, le=100)] = 10):
         """Search clauses (keywords + meaning) with filters; an empty `q` lists the filtered articles."""
@@ -482,7 +494,8 @@ def _api_routes(app: FastAPI) -> None:
         return SearchResponse(query=result.query, total=result.total, stale_index=result.stale, hits=hits,
                               facets=result.facets)
 
-    @app.get("/api/articles/{doc}/{ref:path}", response_model=list[ApiArticle], tags=["articles"])
+    @app.get("/api/articles/{doc}/{ref:path}", response_model=list[ApiArticle], tags=["articles"],
+             summary="An article in full", responses=ERRORS)
     def api_article(request: Request, doc: str, ref: str):
         """An article in full (a list: a volume binding several agreements may repeat a number)."""
         from pipeline.search import make_hit
@@ -500,8 +513,8 @@ def _api_routes(app: FastAPI) -> None:
                                      topics=list(dict.fromkeys(e.label for e in c.topics))) for c in a.clauses])
             for a in found]
 
-    @app.post("/api/export", tags=["basket"], responses={200: {"content": {
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}, "text/csv": {}}}})
+    @app.post("/api/export", tags=["basket"], summary="Export articles as DOCX or CSV", responses={**ERRORS, 200: {
+        "content": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}, "text/csv": {}}}})
     def api_export(request: Request, body: ExportRequest):
         """Articles (or this session's basket) as a DOCX with footnoted citations, or as CSV."""
         items = body.items if body.items is not None else request.app.state.baskets.items(request.state.session)
