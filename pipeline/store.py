@@ -389,8 +389,8 @@ class Store:
         queries = {
             "topic": f"SELECT t.topic, COUNT(*) FROM article_topics t JOIN articles a ON a.id = t.article_id {within} "
                      "GROUP BY t.topic",
-            "party": f"SELECT p.party, COUNT(*) FROM articles a JOIN document_parties p ON p.doc_id = a.doc_id {within} "
-                     "GROUP BY p.party",
+            "party": "SELECT p.party, COUNT(*) FROM articles a JOIN document_parties p ON p.doc_id = a.doc_id "
+                     f"{within} GROUP BY p.party",
             "kind": f"SELECT d.kind, COUNT(*) FROM articles a JOIN documents d ON d.doc_id = a.doc_id {within} "
                     "GROUP BY d.kind",
             "year": f"SELECT substr(d.date_signed, 1, 4), COUNT(*) FROM articles a JOIN documents d "

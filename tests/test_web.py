@@ -35,8 +35,10 @@ def write_specimen(path: Path) -> Path:
         ("body", "1. Each Party shall allow the cross-border transfer of information by electronic means."),
         ("body", f"2. The string {SCRIPT} zanzibarite is quoted here as plain text."),
         ("bold", "Article 2: Transfer of Data in Services"),
-        ("body", "1. Each Party shall endeavour to allow the cross-border transfer of information by electronic means."),
-        ("body", "2. Nothing in this Article shall prevent a Party from adopting a measure for a public policy objective."),
+        ("body", "1. Each Party shall endeavour to allow the cross-border transfer of information by "
+                 "electronic means."),
+        ("body", "2. Nothing in this Article shall prevent a Party from adopting a measure for a public "
+                 "policy objective."),
     ]])
 
 
@@ -154,14 +156,16 @@ def test_basket_reorder_export_and_compare(client):
         assert client.post("/basket/add", data={"item": item}, headers={"HX-Request": "true"}).status_code == 200
     assert client.post("/basket/add", data={"item": "india_korea_digital_fta:99.99"}).status_code == 404
     page = client.get("/basket").text
-    assert page.index("specimen_atlantica:1") < page.index("specimen_atlantica:2") < page.index("india_korea_digital_fta:12.13")
+    order = [page.index(k) for k in ("specimen_atlantica:1", "specimen_atlantica:2", "india_korea_digital_fta:12.13")]
+    assert order == sorted(order)
     client.post("/basket/move", data={"item": "india_korea_digital_fta:12.13", "step": -1})
     page = client.get("/basket").text
     assert page.index("india_korea_digital_fta:12.13") < page.index("specimen_atlantica:2")
 
     docx = client.post("/basket/export", data={"format": "docx"})
     assert docx.status_code == 200
-    assert re.fullmatch(r'attachment; filename="clausebank-basket-\d{8}-\d{6}\.docx"', docx.headers["content-disposition"])
+    disposition = docx.headers["content-disposition"]
+    assert re.fullmatch(r'attachment; filename="clausebank-basket-\d{8}-\d{6}\.docx"', disposition)
     table = DocxDocument(io.BytesIO(docx.content)).tables[0]
     assert len(table.rows) == 4 and "12.13" in table.rows[2].cells[0].text
     rows = list(csv.DictReader(io.StringIO(client.post("/basket/export", data={"format": "csv"}).text)))

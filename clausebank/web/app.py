@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import auth
 from .basket import Baskets
 from .chart import corpus_chart
-from .corpus import PAGE_SIZE, STRENGTHS, BadRequest, Corpus, NotFound, RawFilters, split_item
+from .corpus import STRENGTHS, BadRequest, Corpus, NotFound, RawFilters, split_item
 from .diff import similarity, word_diff
 
 log = logging.getLogger("clausebank.web")
@@ -88,6 +88,7 @@ def _templates() -> Jinja2Templates:
     from pipeline.compose import TOPIC_NAMES
 
     env = templates.env
+
     def topic_name(topic: str) -> str:
         return TOPIC_NAMES.get(topic, topic.replace("_", " "))
 
@@ -246,11 +247,13 @@ FilterParams = Annotated[RawFilters, Depends(_filters)]
 
 def _page_routes(app: FastAPI, templates: Jinja2Templates) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def search_page(request: Request, filters: FilterParams, q: str = "", page: Annotated[int, Query(ge=1, le=1000)] = 1):
+    def search_page(request: Request, filters: FilterParams, q: str = "",
+                    page: Annotated[int, Query(ge=1, le=1000)] = 1):
         corpus: Corpus = request.app.state.corpus
         result = corpus.search(q[:500], filters, page)
         docs, _ = corpus.summaries()
-        context = dict(result=result, doc_names={d["doc"]: d["short_name"] or d["title"][:60] or d["doc"] for d in docs},
+        doc_names = {d["doc"]: d["short_name"] or d["title"][:60] or d["doc"] for d in docs}
+        context = dict(result=result, doc_names=doc_names,
                        base_query=[("q", result.query)] + filters.query_items())
         if request.headers.get("hx-request") and request.headers.get("hx-target") == "live":
             return _page(templates, request, "_live.html", **context)
@@ -275,7 +278,8 @@ def _page_routes(app: FastAPI, templates: Jinja2Templates) -> None:
     @app.get("/pdf/{doc}", include_in_schema=False)
     def pdf(request: Request, doc: str):
         path = request.app.state.corpus.pdf_path(doc)
-        return FileResponse(path, media_type="application/pdf", filename=f"{doc}.pdf", content_disposition_type="inline")
+        return FileResponse(path, media_type="application/pdf", filename=f"{doc}.pdf",
+                            content_disposition_type="inline")
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
     def compare_page(request: Request, a: Annotated[list[str], Query()] = []):  # noqa: B006

@@ -281,7 +281,7 @@ def ref_map(outline: list[dict]) -> dict[int, str]:
     keys = [article_key(o["article_number"]) for o in outline]
     seen = Counter(keys)
     return {o["id"]: key if key and seen[key] == 1 else f"@{pos}"
-            for pos, (o, key) in enumerate(zip(outline, keys), 1)}
+            for pos, (o, key) in enumerate(zip(outline, keys, strict=True), 1)}
 
 
 def ref_in(outline: list[dict], article_id: int | None) -> str:
