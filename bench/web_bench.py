@@ -128,7 +128,14 @@ def first_paint(base: str) -> dict:
 
     args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--no-first-run"]
-    js = "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime"
+    # the paint entry can land after `load`: wait for it (buffered), give up after 10 s
+    js = """() => new Promise(done => {
+        new PerformanceObserver(list => {
+            const fcp = list.getEntriesByName('first-contentful-paint')[0];
+            if (fcp) done(fcp.startTime);
+        }).observe({type: 'paint', buffered: true});
+        setTimeout(() => done(-1), 10000);
+    })"""
     out = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
