@@ -129,8 +129,10 @@ class Corpus:
         self.lock = threading.RLock()
         self.stale = False
         self._seen: tuple = ()
+        # what the store says, kept until it changes (refresh() clears them)
         self._outlines: dict[str, list[dict]] = {}
         self._ref_maps: dict[str, dict[int, str]] = {}
+        self._cached: dict[str, object] = {}
         self.refresh()
 
     def close(self) -> None:
@@ -152,6 +154,7 @@ class Corpus:
                 self.searcher.indexes = load_indexes(self.store, allow_stale=True)
             self._outlines.clear()
             self._ref_maps.clear()
+            self._cached.clear()
             ids = set(self.store.article_ids())
             self.stale = any(vi.ids() != ids for vi in self.searcher.indexes.values())
             self._seen = seen
@@ -163,9 +166,14 @@ class Corpus:
 
     # ---- search
 
-    def known_docs(self) -> set[str]:
+    def _cache(self, name: str, compute):
         with self.lock:
-            return {d["doc"] for d in self.store.document_summaries()}
+            if name not in self._cached:
+                self._cached[name] = compute()
+            return self._cached[name]
+
+    def known_docs(self) -> set[str]:
+        return {d["doc"] for d in self.summaries()[0]}
 
     def search(self, query: str, raw: RawFilters, page: int = 1, top: int | None = None) -> SearchPage:
         """A page of hits for `query` (empty: browse the filtered articles in document order), with
@@ -184,7 +192,8 @@ class Corpus:
                     shown = self._browse(ids[window])
             except FilterError as exc:
                 raise BadRequest(str(exc)) from exc
-            facets = self.store.facet_counts(ids if (query or filters.active()) else None)
+            facets = (self.store.facet_counts(ids) if (query or filters.active())
+                      else self._cache("facets", self.store.facet_counts))
             refs = self._refs(shown)
         return SearchPage(query, raw, shown, len(ids), page, facets, self.stale, refs)
 
@@ -259,7 +268,8 @@ class Corpus:
     def summaries(self) -> tuple[list[dict], dict[str, dict[str, int]]]:
         with self.lock:
             self.refresh()
-            return self.store.document_summaries(), self.store.topic_counts_by_document()
+            return self._cache("summaries", lambda: (self.store.document_summaries(),
+                                                      self.store.topic_counts_by_document()))
 
     def run_reports(self, last: int = 3) -> list[tuple[str, str]]:
         """The latest ingestion run reports as (name, Markdown text), newest first."""
