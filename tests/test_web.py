@@ -176,6 +176,7 @@ def test_basket_reorder_export_and_compare(client):
     assert [r["article"] for r in csv.DictReader(io.StringIO(api.text))] == ["Article 1", "Article 2"]
     chosen = client.post("/api/export", json={"items": ["india_uae_ict_mou:@5"], "format": "docx"})
     assert chosen.status_code == 200 and DocxDocument(io.BytesIO(chosen.content)).tables
+    assert client.post("/api/export", json={"items": ["india_uae_ict_mou:99"]}).status_code == 404
 
     compare = client.get("/compare", params=[("a", "specimen_atlantica:1"), ("a", "specimen_atlantica:2")])
     assert compare.status_code == 200

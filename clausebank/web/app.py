@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import auth
 from .basket import Baskets
 from .chart import corpus_chart
-from .corpus import STRENGTHS, BadRequest, Corpus, NotFound, RawFilters, split_item
+from .corpus import POOL, STRENGTHS, BadRequest, Corpus, NotFound, RawFilters, split_item
 from .diff import similarity, word_diff
 
 log = logging.getLogger("clausebank.web")
@@ -97,7 +97,7 @@ def _templates() -> Jinja2Templates:
 
     env.filters.update(mark=mark_terms, article_url=article_url, topic_name=topic_name,
                        strength_name=strength_name, party_name=party_name)
-    env.globals.update(urlencode=urlencode, STRENGTHS=STRENGTHS, TOPIC_NAMES=TOPIC_NAMES,
+    env.globals.update(urlencode=urlencode, STRENGTHS=STRENGTHS, POOL=POOL, TOPIC_NAMES=TOPIC_NAMES,
                        MISSION_TOPICS=MISSION_TOPICS, item_key=item_key, topic_name_of=topic_name,
                        strength_name_of=strength_name, party_name_of=party_name)
     return templates
@@ -144,12 +144,20 @@ def _download(data: bytes, stem: str, fmt: str) -> Response:
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _export(corpus: Corpus, items: list[str], fmt: str, title: str) -> bytes:
+def _export(corpus: Corpus, items: list[str], fmt: str, title: str, skip_gone: bool = False) -> bytes:
+    """DOCX or CSV bytes for `doc:ref` items; `skip_gone`: leave out articles no longer stored (a
+    basket kept across ingestions) instead of answering 404."""
     from pipeline.compose import export_hits
 
-    if not items:
-        raise BadRequest("the basket is empty: add articles from a search first")
-    hits = [corpus.hit(item)[0] for item in items]
+    hits = []
+    for item in items:
+        try:
+            hits.append(corpus.hit(item)[0])
+        except NotFound:
+            if not skip_gone:
+                raise
+    if not hits:
+        raise BadRequest("nothing to export: add articles from a search first")
     with tempfile.TemporaryDirectory(prefix="clausebank-export-") as tmp:
         out = export_hits(hits, Path(tmp) / f"export.{fmt}", title=title)
         return out.read_bytes()
@@ -338,7 +346,7 @@ def _page_routes(app: FastAPI, templates: Jinja2Templates) -> None:
     @app.post("/basket/export", include_in_schema=False)
     def basket_export(request: Request, format: Annotated[Literal["docx", "csv"], Form()] = "docx"):
         items = request.app.state.baskets.items(request.state.session)
-        return _download(_export(request.app.state.corpus, items, format, "Basket"), "basket", format)
+        return _download(_export(request.app.state.corpus, items, format, "Basket", skip_gone=True), "basket", format)
 
     @app.post("/basket/paper", include_in_schema=False)
     async def basket_paper(request: Request):
@@ -521,5 +529,7 @@ def _api_routes(app: FastAPI) -> None:
         "content": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}, "text/csv": {}}}})
     def api_export(request: Request, body: ExportRequest):
         """Articles (or this session's basket) as a DOCX with footnoted citations, or as CSV."""
-        items = body.items if body.items is not None else request.app.state.baskets.items(request.state.session)
-        return _download(_export(request.app.state.corpus, items, body.format, "Basket"), "basket", body.format)
+        from_basket = body.items is None
+        items = request.app.state.baskets.items(request.state.session) if from_basket else body.items
+        data = _export(request.app.state.corpus, items, body.format, "Basket", skip_gone=from_basket)
+        return _download(data, "basket", body.format)
