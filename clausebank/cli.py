@@ -369,6 +369,26 @@ def matrix(
     for r in rows:
         table.add_row(r.name, r.year, *[f"{r.cells[t].label()}\n[dim]{r.cells[t].citation}[/]" for t in chosen])
     Console().print(table)
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but 127.0.0.1 / localhost needs a token.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the web app (search, articles, compare, basket, corpus; JSON API under /api/).
+
+    Beyond this machine (`--host 0.0.0.0`) an access token is required: CLAUSEBANK_TOKEN, or one
+    generated and printed once at start-up."""
+    from pipeline.store import DB_NAME
+
+    from .web import TokenError, serve as run_server
+
+    if not (_home() / DB_NAME).exists():
+        raise _fail(f"no store in {_home()}: ingest some PDFs first (`clausebank ingest corpus/`)")
+    err.print(f"serving {_home()} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False)
+    try:
+        run_server(_home(), host, port)
+    except TokenError as exc:
+        raise _fail(str(exc))
 
 
 flows_app = typer.Typer(help="Prefect flows: run the ingestion once, or serve the nightly schedule.",

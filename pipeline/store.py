@@ -373,6 +373,49 @@ class Store:
         return {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("documents", "articles", "clauses", "footnotes")}
 
+    # ---- read API for the web app
+
+    def article_outline(self, doc_id: str) -> list[dict]:
+        """A document's articles in order, headings only (id, number, title, first page, unit): for
+        previous / next links without loading every paragraph."""
+        rows = self.db.execute("SELECT id, article_number, article_title, page_start, unit FROM articles "
+                               "WHERE doc_id = ? ORDER BY seq", (doc_id,))
+        return [dict(r) for r in rows]
+
+    def facet_counts(self, ids: list[int] | None = None) -> dict[str, dict[str, int]]:
+        """How many of the articles `ids` (None: all) fall under each topic, party, kind, signature
+        year, paragraph strength and document."""
+        args: tuple = () if ids is None else (json.dumps(list(ids)),)
+        within = "" if ids is None else "WHERE a.id IN (SELECT value FROM json_each(?))"
+        queries = {
+            "topic": f"SELECT t.topic, COUNT(*) FROM article_topics t JOIN articles a ON a.id = t.article_id {within} "
+                     "GROUP BY t.topic",
+            "party": "SELECT p.party, COUNT(*) FROM articles a JOIN document_parties p ON p.doc_id = a.doc_id "
+                     f"{within} GROUP BY p.party",
+            "kind": f"SELECT d.kind, COUNT(*) FROM articles a JOIN documents d ON d.doc_id = a.doc_id {within} "
+                    "GROUP BY d.kind",
+            "year": f"SELECT substr(d.date_signed, 1, 4), COUNT(*) FROM articles a JOIN documents d "
+                    f"ON d.doc_id = a.doc_id {within} GROUP BY 1",
+            "strength": "SELECT c.strength, COUNT(DISTINCT c.article_id) FROM clauses c JOIN articles a "
+                        f"ON a.id = c.article_id {within} GROUP BY c.strength",
+            "doc": f"SELECT a.doc_id, COUNT(*) FROM articles a {within} GROUP BY a.doc_id",
+        }
+        return {name: {k: n for k, n in self.db.execute(sql, args) if k}
+                for name, sql in queries.items()}
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (an ingestion): a reader's cue to look again."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def topic_counts_by_document(self) -> dict[str, dict[str, int]]:
+        """Articles per topic in each document: topic coverage over time on the corpus page."""
+        out: dict[str, dict[str, int]] = {}
+        for doc_id, topic, n in self.db.execute(
+                "SELECT a.doc_id, t.topic, COUNT(*) FROM article_topics t JOIN articles a ON a.id = t.article_id "
+                "GROUP BY a.doc_id, t.topic"):
+            out.setdefault(doc_id, {})[topic] = n
+        return out
+
 
 class VectorCache:
     """Embedding vectors by text key (`<home>/embeddings.sqlite`): an unchanged text is never embedded

@@ -1,0 +1,32 @@
+"""The negotiator's web app: `create_app(home)` builds it, `serve(home, host, port)` runs it (uvicorn)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .auth import TokenError, resolve_token
+
+
+def serve(home: Path | str, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the app; beyond 127.0.0.1 only with an access token (CLAUSEBANK_TOKEN or a generated one,
+    printed once here). Raises TokenError when the given token is unusable."""
+    import uvicorn
+
+    from .app import create_app
+
+    token, generated = resolve_token(host, os.environ.get("CLAUSEBANK_TOKEN"))
+    app = create_app(home, token=token, public=token is not None and not _local(host))
+    if generated:
+        print(f"access token (give it to your colleagues; it is not shown again): {token}", file=sys.stderr,
+              flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _local(host: str) -> bool:
+    from .auth import is_local
+
+    return is_local(host)
+
+
+__all__ = ["serve", "TokenError"]
