@@ -132,7 +132,8 @@ def exit_with_parent(poll_seconds: float = 0.5) -> None:
     if _watchdog_started or multiprocessing.parent_process() is None:
         return
     _watchdog_started = True
-    parent = os.getppid()
+    # the pid the parent had, not getppid(): the parent may have died while this worker was starting
+    parent = multiprocessing.parent_process().pid
 
     def watch() -> None:
         while os.getppid() == parent:
