@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import resource
 import threading
@@ -116,6 +117,8 @@ def parse_job(path: str, sha: str, ocr: bool = True, max_pages: int = DEFAULT_MA
     """What a worker runs for one file: parse it, and say how much memory the worker has used so far."""
     exit_with_parent()
     fault_point("in_parse")
+    # a damaged PDF makes pdfminer warn once per glyph; the one failure reason is what the user needs
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     doc = parse_pdf(path, ocr=ocr, max_pages=max_pages, sha256=sha)
     return ParseResult(doc, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
 
@@ -323,8 +326,18 @@ def _store_document(store: Store, report: IngestReport, path: Path | str, doc: D
     return status
 
 
+MAX_REASON = 240  # a damaged PDF's parser error can quote kilobytes of its bytes
+
+
+def one_line(reason: str, limit: int = MAX_REASON) -> str:
+    """A failure reason fit for one error line: whitespace collapsed, control characters dropped, cut."""
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in reason).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _fail(report: IngestReport, path: Path, reason: str, on_progress: Progress | None,
           home: Path | None = None, sha: str = "") -> None:
+    reason = one_line(reason)
     report.failed.append((str(path), reason))
     if home is not None:
         quarantine(home, str(path), sha, reason)
