@@ -193,7 +193,7 @@ POINTS = {
     "before_report_rename": ["removed 1 temp file"],
 }
 INDEX_POINTS = {"before_index", "mid_embed", "before_faiss_rename"}
-FAST = {("ingest", "in_parse"), ("ingest", "mid_transaction@5"), ("ingest", "before_faiss_rename")}
+FAST = {("ingest", "in_parse"), ("ingest", "mid_transaction@5")}
 
 
 # `clausebank ingest` must start its pool with `pipeline.ingest.parse_pool` (a watchdog in every worker,
@@ -257,3 +257,211 @@ def test_stale_lock_of_orphaned_worker_is_taken_over(tmp_path):
     assert f"taking it over" in done.stderr
     assert f"took over a stale lock from pid {holder.pid}" in latest_report(home)
     assert [d for d, *_ in store_snapshot(home)["documents"]] == sorted(DOCS)
+
+
+# ---- the files around the store
+
+@pytest.fixture(scope="module")
+def embedder():
+    from pipeline.embed import Embedder
+
+    return Embedder()  # no cache: each home's own embeddings.sqlite is what the tests damage
+
+
+def _ingest(home: Path, src: Path, embedder, **kw):
+    from pipeline.embed import Embedder
+    from pipeline.ingest import ingest
+
+    def make():  # the shared model, with the home's own vector cache
+        e = Embedder.__new__(Embedder)
+        e.__dict__.update(embedder.__dict__)
+        from pipeline.store import VectorCache
+
+        e.cache = VectorCache(home / "embeddings.sqlite")
+        return e
+    return ingest(home, [src], make_embedder=make, **kw)
+
+
+@pytest.fixture()
+def indexed_home(tmp_path, embedder) -> tuple[Path, Path]:
+    src = make_source(tmp_path / "src")
+    home = tmp_path / "home"
+    report = _ingest(home, src, embedder)
+    assert report.ok and report.index["body_added"] > 0
+    return home, src
+
+
+def _assert_index_sound(home: Path) -> None:
+    from pipeline.index import load_indexes
+    from pipeline.store import Store
+
+    with Store(home) as store:
+        load_indexes(store)  # raises IndexOutOfDate when ids or counts differ
+
+
+@pytest.mark.parametrize("damage", ["truncate", "zero", "delete", "garbage"])
+@pytest.mark.parametrize("fname", ["articles.faiss", "headings.faiss"])
+def test_damaged_faiss_file_is_rebuilt_from_the_store(indexed_home, embedder, damage, fname):
+    home, src = indexed_home
+    path = home / fname
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[:len(data) // 3])
+    elif damage == "zero":
+        path.write_bytes(bytes(len(data)))
+    elif damage == "delete":
+        path.unlink()
+    else:
+        path.write_bytes(b"not a faiss index")
+    report = _ingest(home, src, embedder)
+    assert report.ok and report.unchanged and not report.new
+    assert any(fname in note and "rebuilt the search index" in note for note in report.recovered), report.recovered
+    _assert_index_sound(home)
+
+
+def test_deleted_vector_cache_and_index_are_rebuilt(indexed_home, embedder):
+    home, src = indexed_home
+    for name in ("embeddings.sqlite", "articles.faiss"):
+        (home / name).unlink()
+    report = _ingest(home, src, embedder)
+    assert report.ok and report.index["body_added"] > 0 and report.index["heading_added"] == 0
+    assert (home / "embeddings.sqlite").exists()
+    _assert_index_sound(home)
+
+
+def test_index_behind_the_store_is_caught_up(indexed_home, embedder, tmp_path):
+    """A run killed after storing, before indexing: the next run with nothing new still syncs."""
+    from pipeline.store import Store
+
+    home, src = indexed_home
+    (src / f"{DOCS[0]}.pdf").unlink()
+    report = _ingest(tmp_path / "other", src, embedder, index=False)  # (only to have the file parsed)
+    with Store(home) as store:
+        behind = len(store.article_ids())
+        store.delete(DOCS[0])
+        behind -= len(store.article_ids())
+    report = _ingest(home, src, embedder)
+    assert f"was {2 * behind} vectors behind the store" in "; ".join(report.recovered), report.recovered
+    _assert_index_sound(home)
+
+
+def test_full_disk_during_index_save_keeps_the_store_and_no_temp_file(indexed_home, embedder, monkeypatch):
+    from pipeline import fileutil
+
+    home, src = indexed_home
+    (home / "articles.faiss").unlink()
+    monkeypatch.setattr(fileutil, "_fault_hits", {})
+    monkeypatch.setenv("CLAUSEBANK_FAULT", "before_faiss_rename:enospc")
+    before = store_snapshot(home)
+    report = _ingest(home, src, embedder)
+    assert not report.ok and "No space left on device" in report.index_error
+    assert "the next run rebuilds the index" in report.index_error
+    assert store_snapshot(home) == before
+    assert [f for f in temp_files(home) if f.endswith(".tmp")] == []  # (this process still has the store open)
+    monkeypatch.delenv("CLAUSEBANK_FAULT")
+    report = _ingest(home, src, embedder)
+    assert report.ok and "rebuilt the search index" in "; ".join(report.recovered)
+    _assert_index_sound(home)
+
+
+def _make_v3_store(home: Path) -> None:
+    from pipeline.store import DB_NAME, MIGRATIONS, _statements
+
+    home.mkdir(parents=True)
+    db = sqlite3.connect(home / DB_NAME)
+    for v in (1, 2, 3):
+        for statement in _statements(MIGRATIONS[v]):
+            db.execute(statement)
+    db.execute("INSERT INTO documents (doc_id, sha256, path, ingested_at, parser_version) "
+               "VALUES ('old_doc', 'x', 'old_doc.pdf', '2020-01-01', 0)")
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+
+
+def test_v3_store_is_migrated_by_an_ingestion(tmp_path):
+    home = tmp_path / "home"
+    _make_v3_store(home)
+    done, _ = run(cli_command(home, make_source(tmp_path / "src"), "ingest", index=False))
+    assert done.returncode == 0, done.stderr[-2000:]
+    db = sqlite3.connect(home / "clausebank.sqlite")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert sorted(r[0] for r in db.execute("SELECT doc_id FROM documents")) == sorted(("old_doc",) + DOCS)
+    assert db.execute("SELECT COUNT(*) FROM articles WHERE unit = 'article'").fetchone()[0] > 0
+
+
+@pytest.mark.xfail(strict=False, raises=AssertionError, reason=(
+    "clausebank/cli.py `ingest` catches WriterBusy only: the StoreError ('schema version 99 is newer than this "
+    "clausebank (4)') escapes as a traceback; it should be an `error:` line and exit 2"))
+def test_newer_store_is_refused_with_a_clear_message(tmp_path):
+    home = tmp_path / "home"
+    _make_v3_store(home)
+    db = sqlite3.connect(home / "clausebank.sqlite")
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    before = (home / "clausebank.sqlite").read_bytes()
+    done, _ = run(cli_command(home, make_source(tmp_path / "src"), "ingest", index=False))
+    assert (home / "clausebank.sqlite").read_bytes() == before  # never touched
+    assert done.returncode == 2 and "newer than this clausebank" in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+
+
+# ---- concurrency: searches through an ingestion and its crash
+
+SEARCH_LOOP = """
+import json, sys, time, traceback
+from pathlib import Path
+from pipeline.embed import Embedder
+from pipeline.search import Searcher
+from pipeline.store import Store
+home, stop, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+embedder, done, errors, sizes = Embedder(), 0, [], set()
+while not stop.exists():
+    try:  # a fresh Searcher each time: it reloads the FAISS files, as a new search process would
+        with Store(home, readonly=True) as store:
+            searcher = Searcher(store, embedder=embedder, allow_stale=True, query_threads=None)
+            try:
+                hits = searcher.search("temporary entry of software engineers")
+                sizes.add(tuple(vi.index.ntotal for vi in searcher.indexes.values()))
+                assert hits and all(h.citation for h in hits)
+            finally:
+                searcher.close()
+        done += 1
+    except Exception:
+        errors.append(traceback.format_exc(limit=3))
+out.write_text(json.dumps({"queries": done, "errors": errors, "sizes": sorted(sizes)}))
+"""
+
+
+def test_searches_through_a_crash_and_restart_never_fail(tmp_path, embedder):
+    import json
+
+    src = make_source(tmp_path / "src")
+    home = tmp_path / "home"
+    later = tmp_path / "later"
+    later.mkdir()
+    shutil.move(src / f"{DOCS[1]}.pdf", later)
+    assert _ingest(home, src, embedder).ok  # one document stored and indexed: searches have something
+    shutil.move(later / f"{DOCS[1]}.pdf", src)
+    stop, out = tmp_path / "stop", tmp_path / "searches.json"
+    searcher = subprocess.Popen([sys.executable, "-c", SEARCH_LOOP, str(home), str(stop), str(out)],
+                                cwd=ROOT, env=run_env(), start_new_session=True)
+    try:
+        time.sleep(8)  # the loop is answering before the ingestion starts
+        cmd = cli_command(home, src, "ingest", index=True)
+        crashed, _ = run(cmd, fault="before_faiss_rename")
+        assert crashed.returncode == -signal.SIGKILL
+        restart, _ = run(cmd)
+        assert restart.returncode == 0, restart.stderr[-2000:]
+        time.sleep(3)
+    finally:
+        stop.touch()
+        searcher.wait(timeout=120)
+    result = json.loads(out.read_text())
+    assert result["errors"] == []
+    assert result["queries"] >= 5
+    # every index seen was a whole one: the first (one document) or the last (both), never a half one
+    first, last = min(result["sizes"]), max(result["sizes"])
+    assert set(map(tuple, result["sizes"])) <= {tuple(first), tuple(last)}
+    _assert_index_sound(home)
