@@ -299,8 +299,8 @@ def _assert_index_sound(home: Path) -> None:
         load_indexes(store)  # raises IndexOutOfDate when ids or counts differ
 
 
-@pytest.mark.parametrize("damage", ["truncate", "zero", "delete", "garbage"])
-@pytest.mark.parametrize("fname", ["articles.faiss", "headings.faiss"])
+@pytest.mark.parametrize("damage, fname", [("truncate", "articles.faiss"), ("zero", "headings.faiss"),
+                                           ("delete", "articles.faiss"), ("garbage", "headings.faiss")])
 def test_damaged_faiss_file_is_rebuilt_from_the_store(indexed_home, embedder, damage, fname):
     home, src = indexed_home
     path = home / fname
