@@ -369,6 +369,9 @@ def matrix(
     for r in rows:
         table.add_row(r.name, r.year, *[f"{r.cells[t].label()}\n[dim]{r.cells[t].citation}[/]" for t in chosen])
     Console().print(table)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on; anything but 127.0.0.1 / localhost needs a token.")]
     = "127.0.0.1",

@@ -17,7 +17,7 @@ from prefect.cache_policies import NONE
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from pipeline.extract import DEFAULT_MAX_PAGES, ExtractionError
-from pipeline.ingest import ParseResult, ingest, parse_job, write_report
+from pipeline.ingest import ParseResult, exit_with_parent, ingest, parse_job, write_report
 from pipeline.sources import fetch_url, is_url
 
 DEFAULT_SOURCES = ["corpus", "corpus/inbox"]
@@ -41,7 +41,8 @@ def shared_local_api() -> Iterator[str]:
         from prefect.server.api.server import SubprocessASGIServer
 
         server = SubprocessASGIServer()  # the same instance Prefect would start on first use
-        server.start(timeout=PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+        with _children_die_with_this_process():
+            server.start(timeout=PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
         url = server.api_url
     os.environ["PREFECT_API_URL"] = url
     try:
@@ -52,6 +53,35 @@ def shared_local_api() -> Iterator[str]:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = saved
+
+
+@contextmanager
+def _children_die_with_this_process() -> Iterator[None]:
+    """While Prefect starts its temporary API server (a plain subprocess), have the kernel send that
+    server SIGTERM when this process dies: killed with SIGKILL, it would otherwise serve on as an orphan."""
+    import ctypes
+    import functools
+    import signal
+    import subprocess
+    import types
+
+    import prefect.server.api.server as server_module
+
+    parent = os.getpid()
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def die_with_parent() -> None:  # runs in the child between fork and exec
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+
+    patched = types.SimpleNamespace(**vars(subprocess))
+    patched.Popen = functools.partial(subprocess.Popen, preexec_fn=die_with_parent)
+    server_module.subprocess = patched
+    try:
+        yield
+    finally:
+        server_module.subprocess = subprocess
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NONE, task_run_name="parse {path}")
@@ -82,7 +112,8 @@ def fetch_task(url: str, home: str) -> tuple[str, str]:
 
 # parsing is CPU-bound pure Python: one process per core (threads would share one core's GIL);
 # `ingest_flow.with_options(task_runner=DaskTaskRunner(...))` scales out to a Dask cluster
-@flow(name="clausebank-ingest", log_prints=True, task_runner=ProcessPoolTaskRunner(max_workers=os.cpu_count() or 1))
+@flow(name="clausebank-ingest", log_prints=True, task_runner=ProcessPoolTaskRunner(
+    max_workers=os.cpu_count() or 1, initializer=exit_with_parent))
 def ingest_flow(home: str = "indexes", sources: list[str] | None = None, ocr: bool = True,
                 max_pages: int = DEFAULT_MAX_PAGES, index: bool = True) -> dict:
     """Ingest every new or changed PDF from the sources into the store under `home`."""

@@ -6,6 +6,7 @@ of articles that changed or disappeared, embeds and adds new ones) and saves ato
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import faiss
 import numpy as np
 
 from .embed import DIM, Embedder
-from .fileutil import atomic_write
+from .fileutil import atomic_write, fault_point
 
 INDEX_FILES = {"body": "articles.faiss", "heading": "headings.faiss"}
 
@@ -34,15 +35,26 @@ class VectorIndex:
     def __init__(self, path: Path):
         self.path = path
         self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(DIM))
+        self.damage = ""  # why the file could not be used as it is, when it could not
 
     @classmethod
     def load(cls, path: Path) -> "VectorIndex":
+        """The index saved at `path`; an empty one (with `damage` saying why) when the file is missing,
+        unreadable or not an index of this model's vectors: `sync_index` rebuilds it from the store."""
         vi = cls(path)
-        if path.exists():
-            try:
-                vi.index = faiss.read_index(str(path))
-            except RuntimeError:  # unreadable: rebuilt from the store by sync_index
-                vi.index = faiss.IndexIDMap2(faiss.IndexFlatIP(DIM))
+        if not path.exists():
+            vi.damage = "missing"
+            return vi
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as exc:  # truncated or corrupted
+            reason = re.sub(r"^Error in .*? at \S+: (Error: )?", "", str(exc).strip())
+            vi.damage = f"unreadable ({reason[:120]})"
+            return vi
+        if not isinstance(index, faiss.IndexIDMap2) or index.d != DIM:
+            vi.damage = f"not an index of {DIM}-dimension vectors by article id"
+            return vi
+        vi.index = index
         return vi
 
     def ids(self) -> set[int]:
@@ -57,7 +69,7 @@ class VectorIndex:
             self.index.remove_ids(np.asarray(sorted(ids), dtype="int64"))
 
     def save(self) -> None:
-        atomic_write(self.path, lambda tmp: faiss.write_index(self.index, tmp))
+        atomic_write(self.path, lambda tmp: faiss.write_index(self.index, tmp), fault="before_faiss_rename")
 
     def search(self, query: np.ndarray, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
         if self.index.ntotal == 0:
@@ -88,11 +100,26 @@ def sync_index(store, embedder: Embedder, on_progress: Callable[[str], None] | N
         for i in range(0, len(missing), 4096):
             chunk = missing[i:i + 4096]
             vi.add(chunk, embedder.encode([make(by_id[a]) for a in chunk]))
+            fault_point("mid_embed")
         if stale or missing or not vi.path.exists():
             vi.save()
         report[f"{kind}_added"] = len(missing)
         report[f"{kind}_removed"] = len(stale)
     return report
+
+
+def index_lag(store) -> tuple[int, list[str]]:
+    """How far the saved indexes are from the store: vectors missing or stale (summed over the body and
+    heading indexes), and what is wrong with files that could not be used as they are."""
+    ids = set(store.article_ids())
+    lag, damage = 0, []
+    for fname in INDEX_FILES.values():
+        vi = VectorIndex.load(store.home / fname)
+        have = vi.ids()
+        lag += len(ids - have) + len(have - ids)
+        if vi.damage and not (vi.damage == "missing" and not ids):
+            damage.append(f"{fname} {vi.damage}")
+    return lag, damage
 
 
 def load_indexes(store, allow_stale: bool = False) -> dict[str, VectorIndex]:

@@ -4,11 +4,17 @@ index → an `IngestReport` with counts, stage times, peak memory and quarantine
 Parsing (extract → segment → metadata → analyse) is pure and runs wherever the caller's executor
 puts it: a process pool for `clausebank ingest`, Prefect tasks for the nightly flow, this process in
 tests. The store and the index have one writer, this process, under the writer lock.
+
+A run killed anywhere (see `fileutil.fault_point`, the crash-test hook) is repaired by the next one:
+the store is never half-written (one transaction per document), the lock of a dead holder is taken
+over, temporary files are removed, an index behind the store or damaged is rebuilt from it; the run
+report says what was recovered.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import resource
 import threading
@@ -22,7 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .extract import DEFAULT_MAX_PAGES, ExtractionError
-from .fileutil import atomic_write_text
+from .fileutil import TEMP_GLOB, atomic_write_text, fault_armed, fault_point, remove_temp_files
 from .lock import writer_lock
 from .models import Document
 from .store import Store
@@ -57,10 +63,12 @@ class IngestReport:
     peak_mb: float = 0.0
     peak_worker_mb: float = 0.0
     index: dict | None = None  # what the index sync did, when it ran
+    index_error: str = ""  # why the index could not be saved (the store is complete all the same)
+    recovered: list[str] = field(default_factory=list)  # what this run repaired after a killed one
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.index_error
 
     def summary(self) -> str:
         return (f"{len(self.new)} new, {len(self.changed)} changed, {len(self.unchanged)} unchanged, "
@@ -108,6 +116,9 @@ def parse_pdf(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAULT_MA
 def parse_job(path: str, sha: str, ocr: bool = True, max_pages: int = DEFAULT_MAX_PAGES) -> ParseResult:
     """What a worker runs for one file: parse it, and say how much memory the worker has used so far."""
     exit_with_parent()
+    fault_point("in_parse")
+    # a damaged PDF makes pdfminer warn once per glyph; the one failure reason is what the user needs
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     doc = parse_pdf(path, ocr=ocr, max_pages=max_pages, sha256=sha)
     return ParseResult(doc, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
 
@@ -124,7 +135,8 @@ def exit_with_parent(poll_seconds: float = 0.5) -> None:
     if _watchdog_started or multiprocessing.parent_process() is None:
         return
     _watchdog_started = True
-    parent = os.getppid()
+    # the pid the parent had, not getppid(): the parent may have died while this worker was starting
+    parent = multiprocessing.parent_process().pid
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -132,6 +144,16 @@ def exit_with_parent(poll_seconds: float = 0.5) -> None:
         os._exit(70)
 
     threading.Thread(target=watch, name="clausebank-exit-with-parent", daemon=True).start()
+
+
+def parse_pool(workers: int):
+    """A process pool for parse jobs: spawned workers (they inherit no descriptor, so not the writer
+    lock) that each start the exit-with-parent watchdog at once, so that a worker that never got a
+    job does not outlive a killed ingestion either (it would wait on the pool's queue forever)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent)
 
 
 def serial_submit(path: str, sha: str, ocr: bool, max_pages: int) -> Future:
@@ -187,12 +209,16 @@ def ingest(
     report = IngestReport()
     t0 = time.perf_counter()
     stage = _StageClock(report, on_stage)
-    with writer_lock(home), Store(home) as store:
+    with writer_lock(home) as recovered, Store(home) as store:
+        report.recovered += recovered
         stage("discover + hash + skip unchanged")
+        index_lag = _recover_files(store, report, index)
         todo = partition_changed(store, paths, report, on_progress)
+        fault_point("after_hash")
         stage("parse (workers)")
         pending = [(path, sha, submit(str(path), sha, ocr, max_pages)) for path, sha in todo]
         store_seconds = 0.0
+        _arm_mid_transaction_fault(store)
         for path, sha, future in pending:
             try:
                 result = future.result()
@@ -209,19 +235,37 @@ def ingest(
             if on_progress:
                 on_progress(str(path), status)
         stage.add("store", store_seconds)
-        if index and (report.new or report.changed or not _index_exists(home)):
+        if index and (report.new or report.changed or index_lag):
+            fault_point("before_index")
             stage("embed + index")
-            from .index import sync_index
-
-            if make_embedder is None:
-                from .embed import Embedder
-
-                make_embedder = lambda: Embedder(home)  # noqa: E731
-            report.index = sync_index(store, make_embedder())
+            _sync_index(store, report, make_embedder or (lambda: _default_embedder(home)))
         stage.stop()
     report.seconds = time.perf_counter() - t0
     report.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return report
+
+
+def ingest_if_unchanged(home: Path | str, sources: Iterable[str], *, index: bool = True) -> IngestReport | None:
+    """The nightly no-change run without the flow machinery (a Prefect API costs ~9 s to start): when
+    every source is a local path whose PDFs are all stored with the same hash, the index is in line
+    with the store and no killed run has left anything to recover, run the (empty) ingestion here and
+    return its report; None when there is work for the flow (or a URL to fetch)."""
+    from .index import index_lag
+    from .lock import LOCK_NAME
+    from .sources import is_url
+    from .store import DB_NAME
+
+    home, sources = Path(home), list(sources)
+    lock = home / LOCK_NAME
+    if any(is_url(s) for s in sources) or not (home / DB_NAME).exists() or (lock.exists() and lock.stat().st_size):
+        return None
+    paths = [s for s in sources if Path(s).exists()]
+    with Store(home, readonly=True) as store:
+        if partition_changed(store, paths, IngestReport()) or (index and index_lag(store) != (0, [])):
+            return None
+    if any(home.rglob(TEMP_GLOB)):
+        return None
+    return ingest(home, paths, index=index)  # under the lock; whatever changed since is parsed here
 
 
 class _StageClock:
@@ -249,15 +293,55 @@ class _StageClock:
             self.name = None
 
 
-def _index_exists(home: Path) -> bool:
-    from .index import INDEX_FILES
+def _recover_files(store: Store, report: IngestReport, index: bool) -> int:
+    """What a killed run may have left, repaired or measured: its temporary files are removed; returns
+    how many vectors the saved index is behind the store (0 when `index` is off), noting why."""
+    removed = remove_temp_files(store.home)
+    if removed:
+        report.recovered.append(f"removed {len(removed)} temp file{'s' * (len(removed) != 1)} "
+                                f"({', '.join(sorted(p.name for p in removed))})")
+    if not index:
+        return 0
+    from .index import index_lag
 
-    return all((home / name).exists() for name in INDEX_FILES.values())
+    lag, damage = index_lag(store)
+    if damage and store.article_ids():
+        report.recovered.append("rebuilt the search index: " + "; ".join(damage))
+    elif lag:
+        report.recovered.append(f"rebuilt the search index (was {lag} vectors behind the store)")
+    return lag or len(damage)
+
+
+def _default_embedder(home: Path):
+    from .embed import Embedder
+
+    return Embedder(home)
+
+
+def _sync_index(store: Store, report: IngestReport, make_embedder: Callable) -> None:
+    """Bring the index in line with the store; a failed save (a full disk) is reported, not raised:
+    the store is complete and the next run rebuilds the index."""
+    from .index import sync_index
+
+    try:
+        report.index = sync_index(store, make_embedder())
+    except OSError as exc:
+        report.index_error = (f"could not save the search index: {exc}; the store is complete and the next "
+                              "run rebuilds the index")
+
+
+def _arm_mid_transaction_fault(store: Store) -> None:
+    """Crash tests only: let `fault_point("mid_transaction")` fire inside a document's transaction."""
+    if fault_armed("mid_transaction"):
+        db = store.db
+        db.set_progress_handler(lambda: fault_point("mid_transaction") if db.in_transaction else None, 50)
 
 
 def _store_document(store: Store, report: IngestReport, path: Path | str, doc: Document) -> str:
     """Write one parsed document and count it in the report; returns 'new', 'changed' or 'unchanged'."""
+    fault_point("before_commit")
     status = store.upsert(doc)
+    fault_point("after_commit")
     getattr(report, status).append(str(path))
     report.articles += len(doc.articles)
     report.clauses += sum(len(a.clauses) for a in doc.articles)
@@ -265,8 +349,18 @@ def _store_document(store: Store, report: IngestReport, path: Path | str, doc: D
     return status
 
 
+MAX_REASON = 240  # a damaged PDF's parser error can quote kilobytes of its bytes
+
+
+def one_line(reason: str, limit: int = MAX_REASON) -> str:
+    """A failure reason fit for one error line: whitespace collapsed, control characters dropped, cut."""
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in reason).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _fail(report: IngestReport, path: Path, reason: str, on_progress: Progress | None,
           home: Path | None = None, sha: str = "") -> None:
+    reason = one_line(reason)
     report.failed.append((str(path), reason))
     if home is not None:
         quarantine(home, str(path), sha, reason)
@@ -285,8 +379,10 @@ def quarantine(home: Path, path: str, sha: str, reason: str) -> None:
 
 def render_report(report: IngestReport) -> str:
     """The run report in Markdown."""
-    lines = [f"# clausebank ingest run {report.started}", "", f"Duration: {report.seconds:.1f} s", "",
-             "| stage | seconds |", "| --- | --- |"]
+    lines = [f"# clausebank ingest run {report.started}", "", f"Duration: {report.seconds:.1f} s", ""]
+    if report.recovered:
+        lines += ["recovered: " + "; ".join(report.recovered), ""]
+    lines += ["| stage | seconds |", "| --- | --- |"]
     lines += [f"| {name} | {sec:.1f} |" for name, sec in report.stages.items()]
     lines += ["", f"Peak memory: {report.peak_mb:.0f} MB in the ingesting process, {report.peak_worker_mb:.0f} MB "
                   "in the largest worker process.", "", "| documents | count |", "| --- | --- |"]
@@ -301,6 +397,8 @@ def render_report(report: IngestReport) -> str:
         lines += ["## Failed (quarantined)", ""] + [f"- `{p}`: {r}" for p, r in report.failed] + [""]
     if report.index:
         lines.append(f"Search index: {report.index}")
+    if report.index_error:
+        lines.append(f"Search index not saved: {report.index_error}")
     return "\n".join(lines) + "\n"
 
 
@@ -308,5 +406,5 @@ def write_report(report: IngestReport, home: Path | str) -> tuple[Path, str]:
     """Write the run report to `<home>/runs/<started>.md`; returns its path and text."""
     text = render_report(report)
     path = Path(home) / "runs" / f"{report.started}.md"
-    atomic_write_text(path, text)
+    atomic_write_text(path, text, fault="before_report_rename")
     return path, text

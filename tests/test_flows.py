@@ -117,3 +117,26 @@ def test_sigkill_mid_run_then_rerun_is_consistent(tmp_path, corpus_dir):
         seqs = store.db.execute("SELECT doc_id, seq, COUNT(*) FROM articles GROUP BY doc_id, seq HAVING COUNT(*) > 1")
         assert seqs.fetchall() == []
         load_indexes(store)  # same article ids in the store and the index
+
+
+def test_unchanged_corpus_runs_without_the_flow_machinery(tmp_path, corpus_dir):
+    """`ingest_if_unchanged`: the nightly no-change case answered without Prefect; any work → None."""
+    from pipeline.ingest import ingest, ingest_if_unchanged
+    from pipeline.lock import LOCK_NAME
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for stem in ("india_uae_ict_mou", "india_japan_it_mobility_moc"):
+        shutil.copy(corpus_dir / f"{stem}.pdf", src)
+    home = tmp_path / "home"
+    assert ingest_if_unchanged(home, [str(src)], index=False) is None  # no store yet
+    ingest(home, [src], index=False)
+    report = ingest_if_unchanged(home, [str(src)], index=False)
+    assert report is not None and len(report.unchanged) == 2 and report.ok
+    assert ingest_if_unchanged(home, [str(src), "https://example.org/a.pdf"], index=False) is None
+    assert ingest_if_unchanged(home, [str(src)], index=True) is None  # no index yet: the flow builds it
+    (home / LOCK_NAME).write_text("pid 99999999 start 1")  # a killed run: the flow recovers
+    assert ingest_if_unchanged(home, [str(src)], index=False) is None
+    (home / LOCK_NAME).write_text("")
+    shutil.copy(corpus_dir / "india_germany_digital_jdi.pdf", src / "india_uae_ict_mou.pdf")  # changed
+    assert ingest_if_unchanged(home, [str(src)], index=False) is None
