@@ -111,13 +111,13 @@ def fuse(rankings: dict[str, list[int]], config: dict, top: int = 50) -> list[in
 class Bench:
     """Rankings of every query computed once, article keys, and both relevance sources."""
 
-    def __init__(self, home: Path, bench: Path):
+    def __init__(self, home: Path, bench: Path, allow_stale: bool = False):
         from pipeline.search import Searcher
         from pipeline.store import Store
 
         self.bench = bench
         self.store = Store(home)
-        self.searcher = Searcher(self.store)
+        self.searcher = Searcher(self.store, allow_stale=allow_stale)
         self.dev, self.own = load_queries(bench)
         self.queries = {q["qid"]: q for q in self.dev + self.own}
         self.rankings = {qid: ranker_lists(self.searcher, q) for qid, q in self.queries.items()}
@@ -218,7 +218,7 @@ def show(b: Bench, qids: list[str], systems: list[str], show_all: bool, chars: i
                   f"{' …(' + str(len(text)) + ')' if len(text) > chars else ''}{later_passage(text, q['text'], chars)}")
 
 
-def later_passage(text: str, query: str, start: int, width: int = 260) -> str:
+def later_passage(text: str, query: str, start: int, width: int = 200) -> str:
     """The passage past the first `start` characters where the query's words (by 5-letter stems)
     are densest: what a reader would scroll to in a long article."""
     from pipeline.search import _query_terms
@@ -355,6 +355,7 @@ def main() -> int:
     ap.add_argument("qids", nargs="*")
     ap.add_argument("--bench", type=Path, default=DEFAULT_BENCH)
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--allow-stale", action="store_true", help="a store whose vectors are not all indexed yet")
     ap.add_argument("--all", action="store_true", help="show: judged articles too")
     ap.add_argument("--chars", type=int, default=700, help="show: characters of text per article")
     ap.add_argument("--systems", nargs="*", default=list(POOLED),
@@ -363,7 +364,7 @@ def main() -> int:
     if not (a.bench / "score.py").exists():
         print(f"benchmark skipped: {a.bench} not found", file=sys.stderr)
         return 0
-    b = Bench(a.home, a.bench)
+    b = Bench(a.home, a.bench, a.allow_stale)
     if a.cmd == "pool":
         sizes = {q["qid"]: len(pool(b, q["qid"], a.systems)) for q in b.own}
         unjudged = {qid: sum(k not in b.qrels.get(qid, {}) for k in pool(b, qid, a.systems)) for qid in sizes}
