@@ -13,6 +13,8 @@ from .models import Article, Document, Filters, Hit
 from .store import Store
 
 RRF_K = 60
+# weight of each ranker in the reciprocal-rank fusion, in fusion order; 0 leaves a ranker out
+FUSION_WEIGHTS = {"bm25_text": 1.0, "bm25_heading": 1.0, "dense_text": 1.0, "dense_heading": 1.0, "topics": 1.0}
 DEPTH = 200  # candidates taken from each ranker
 STOP = set("the of and to a in or for by be any that this with as on its is are shall may such other which "
            "an at from not under their about what how do does".split())
@@ -115,17 +117,18 @@ class Searcher:
         terms = _query_terms(query)
         lexical = self._lexical_pool.submit(self._lexical_rankings, terms, allowed)
         qvec = self.embedder.encode([query])[0]
-        rankings = [
-            *lexical.result(),
-            [i for i, _ in self.indexes["body"].search(qvec, DEPTH, allowed_list)],
-            [i for i, _ in self.indexes["heading"].search(qvec, DEPTH, allowed_list)],
-        ]
-        if self.use_topics:
-            rankings.append(self._topic_ranking(query, rankings[0], allowed))
+        bm25_text, bm25_heading = lexical.result()
+        rankings = {"bm25_text": bm25_text, "bm25_heading": bm25_heading}
+        for name, kind in (("dense_text", "body"), ("dense_heading", "heading")):
+            if FUSION_WEIGHTS[name]:
+                rankings[name] = [i for i, _ in self.indexes[kind].search(qvec, DEPTH, allowed_list)]
+        if self.use_topics and FUSION_WEIGHTS["topics"]:
+            rankings["topics"] = self._topic_ranking(query, bm25_text, allowed)
         fused: dict[int, float] = {}
-        for ranking in rankings:
-            for rank, aid in enumerate(ranking):
-                fused[aid] = fused.get(aid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for name, ranking in rankings.items():
+            if weight := FUSION_WEIGHTS[name]:
+                for rank, aid in enumerate(ranking):
+                    fused[aid] = fused.get(aid, 0.0) + weight / (RRF_K + rank + 1)
         best = sorted(fused.items(), key=lambda kv: -kv[1])[:top]
         return self._hits(best, terms)
 
