@@ -387,7 +387,6 @@ def serve(
 
     if not (_home() / DB_NAME).exists():
         raise _fail(f"no store in {_home()}: ingest some PDFs first (`clausebank ingest corpus/`)")
-    err.print(f"serving {_home()} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False)
     try:
         run_server(_home(), host, port)
     except TokenError as exc:

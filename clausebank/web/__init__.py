@@ -17,6 +17,7 @@ def serve(home: Path | str, host: str = "127.0.0.1", port: int = 8000) -> None:
 
     token, generated = resolve_token(host, os.environ.get("CLAUSEBANK_TOKEN"))
     app = create_app(home, token=token, public=token is not None and not _local(host))
+    print(f"serving {home} on http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr, flush=True)
     if generated:
         print(f"access token (give it to your colleagues; it is not shown again): {token}", file=sys.stderr,
               flush=True)
