@@ -156,6 +156,9 @@ def search(
 
     if (text is None) == (queries is None):
         raise _fail("give a search TEXT or --queries FILE (not both)")
+    filters = Filters(topic, party, kind, year_from, year_to, strength, doc)
+    if text is not None and not (as_json or export) and _search_warm_app(text, filters, top):
+        return
     with _store() as store:
         searcher = _searcher(store)
         try:
@@ -168,7 +171,7 @@ def search(
                         {"doc": h.doc_id, "article_number": h.article_number, "citation": h.citation,
                          "score": h.score} for h in hits]}) + "\n")
                 return
-            hits = searcher.search(text, Filters(topic, party, kind, year_from, year_to, strength, doc), top=top)
+            hits = searcher.search(text, filters, top=top)
             if export is not None:
                 from pipeline.compose import export_hits
 
@@ -181,13 +184,44 @@ def search(
     if as_json:
         sys.stdout.write(json.dumps([vars(h) for h in hits], ensure_ascii=False, indent=1) + "\n")
         return
+    _print_hits([vars(h) for h in hits])
+
+
+def _print_hits(hits: list[dict]) -> None:
     console = Console()
     if not hits:
         console.print("no matching clauses (try fewer filters or other words)")
     for n, h in enumerate(hits, 1):
-        console.print(f"[bold]{n}. {h.citation}[/] — {h.article_title}  "
-                      f"[dim]{h.strength or ''} {' '.join(h.topics)}[/]", highlight=False)
-        console.print("   " + h.snippet.replace("**", ""), highlight=False)
+        console.print(f"[bold]{n}. {h['citation']}[/] — {h['article_title']}  "
+                      f"[dim]{h['strength'] or ''} {' '.join(h['topics'])}[/]", highlight=False)
+        console.print("   " + h["snippet"].replace("**", ""), highlight=False)
+
+
+def _search_warm_app(text: str, filters, top: int) -> bool:
+    """Ask the web app serving this home, when one runs here (its model and index are warm): a search
+    in well under a second instead of loading the model. False when there is none or it fails."""
+    import os
+    import urllib.parse
+    import urllib.request
+
+    from .web import running_server
+
+    server = running_server(_home())
+    if server is None or (server["token_required"] and not os.environ.get("CLAUSEBANK_TOKEN")):
+        return False
+    names = {"year_from": "from", "year_to": "to"}  # the API's parameter names
+    params = {"q": text, "top": top, **{names.get(k, k): v for k, v in vars(filters).items() if v is not None}}
+    request = urllib.request.Request(f"{server['url']}/api/search?{urllib.parse.urlencode(params)}")
+    if server["token_required"]:
+        request.add_header("Authorization", f"Bearer {os.environ['CLAUSEBANK_TOKEN']}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            hits = json.loads(resp.read())["hits"]
+    except (OSError, ValueError, KeyError):
+        return False
+    err.print(f"[dim](answered by the web app at {server['url']})[/]")
+    _print_hits(hits)
+    return True
 
 
 @app.command()

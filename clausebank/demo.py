@@ -62,6 +62,8 @@ def main() -> int:
     console.print("Try: [cyan].venv/bin/clausebank search \"personal data protection\" --party KOR[/], "
                   "[cyan].venv/bin/clausebank show india_korea_digital_fta 12.13[/] or "
                   "[cyan].venv/bin/clausebank documents[/]")
+    console.print("\n[bold]Open the web app[/] (search, read, compare, collect, export in the browser):\n"
+                  "   [cyan].venv/bin/clausebank serve[/]   then open http://127.0.0.1:8000/")
     return 0
 
 

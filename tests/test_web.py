@@ -282,3 +282,42 @@ def test_serve_refuses_to_expose_without_a_usable_token(home, monkeypatch):
     monkeypatch.setenv("CLAUSEBANK_TOKEN", "short")
     result = CliRunner().invoke(cli_app, ["--home", str(home), "serve", "--host", "0.0.0.0", "--port", "1"])
     assert result.exit_code == 2 and "refusing" in result.stderr
+
+
+def test_cli_search_asks_the_running_app(home, tmp_path):
+    """`clausebank search` answers from a warm `clausebank serve` of the same home, and loads no model."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cli = [sys.executable, "-m", "clausebank.cli", "--home", str(home)]
+    server = subprocess.Popen([*cli, "serve", "--port", str(port)], stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/search?q=data", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert (home / "web" / "server.json").exists()
+        done = subprocess.run([*cli, "search", "transfer of information by electronic means", "--top", "3"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f"answered by the web app at http://127.0.0.1:{port}" in done.stderr
+        assert "1. " in done.stdout and "Art." in done.stdout
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(60)
+    assert not (home / "web" / "server.json").exists()
+    cold = subprocess.run([*cli, "search", "transfer of information", "--top", "1"], capture_output=True, text=True,
+                          timeout=300)
+    assert cold.returncode == 0 and "answered by the web app" not in cold.stderr
