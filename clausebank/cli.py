@@ -141,6 +141,7 @@ def search(
     year_to: Annotated[Optional[int], typer.Option("--to", help="Signed in or before this year.")] = None,
     strength: Annotated[Optional[str], typer.Option(help="binding, best_endeavour, hortatory, non_binding, exception.")] = None,
     doc: Annotated[Optional[str], typer.Option(help="Only this document.")] = None,
+    tables: Annotated[bool, typer.Option("--tables", help="Include tariff schedules and other long tables.")] = False,
     top: Annotated[int, typer.Option(help="How many articles to return.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Hits as a JSON list on stdout.")] = False,
     queries: Annotated[Optional[Path], typer.Option(help="Batch: a JSON list of {qid, text, filters}.")] = None,
@@ -156,7 +157,7 @@ def search(
 
     if (text is None) == (queries is None):
         raise _fail("give a search TEXT or --queries FILE (not both)")
-    filters = Filters(topic, party, kind, year_from, year_to, strength, doc)
+    filters = Filters(topic, party, kind, year_from, year_to, strength, doc, tables or None)
     if text is not None and not (as_json or export) and _search_warm_app(text, filters, top):
         return
     with _store() as store:

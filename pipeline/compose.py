@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from xml.sax.saxutils import escape
 
-import pycountry
 from docx import Document as DocxDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
@@ -192,31 +191,11 @@ def _number_order(number: str) -> tuple:
     return tuple((0, int(n), "") if n.isdigit() else (1, 0, n) for n in re.findall(r"\d+|[^\d\s.]+", number))
 
 
-def _country_short(code: str) -> str:
-    """`KOR` → `Korea`, `ARE` → `UAE`, `VNM` → `Vietnam`: how agreement short names spell parties."""
-    country = pycountry.countries.get(alpha_3=code)
-    if country is None:
-        return code
-    name = country.name.split(", ")[0] if ", " in country.name else getattr(country, "common_name", country.name)
-    words = name.split()
-    return "".join(w[0] for w in words if w[0].isupper()) if len(words) >= 3 else name
-
-
 def agreement_name(hit: Hit) -> str:
-    """The stored short name, else one made the way negotiators write it: the parties and the initials
-    of the agreement's name (`India–Korea DTEPA`, `India–UAE MoU`)."""
-    if hit.short_name:
-        return hit.short_name
-    title = hit.doc_title or hit.doc_id
-    head = re.split(r"\s+(?:by\s+and\s+)?(?:between|among)\s+", title, maxsplit=1,
-                    flags=re.I)[0].strip()
-    if head == title and len(title) <= 40:
-        return title
-    memo = re.match(r"(?i)memorandum of (\w)", head)
-    initials = f"Mo{memo.group(1).upper()}" if memo else "".join(w[0] for w in re.findall(r"[A-Za-z]+", head)
-                                                                 if w[0].isupper())
-    parties = "–".join(_country_short(p) for p in hit.parties)
-    return f"{parties} {initials}".strip() if parties and len(initials) > 1 else head
+    """The stored short name, else one made from the title the way negotiators write it."""
+    from .metadata import short_name
+
+    return hit.short_name or short_name(hit.doc_title or hit.doc_id, hit.parties, hit.kind)
 
 
 def record_line(p: Precedent) -> str:

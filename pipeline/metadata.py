@@ -592,4 +592,5 @@ def detect_metadata(document: Document, pages: list[Page]) -> Document:
         if key in SIDECAR_FIELDS:
             setattr(document, key, str(value) if key in ("date_signed", "place_signed") else value)
             document.evidence[key] = "sidecar " + Path(document.path).with_suffix(".meta.toml").name
+    document.short_name = short_name(document.title, document.parties, document.kind)
     return document

@@ -153,6 +153,7 @@ class Filters:
     year_to: int | None = None
     strength: str | None = None
     doc: str | None = None
+    include_tables: bool | None = None  # tariff schedules and other long tables are left out unless asked
 
     def active(self) -> bool:
         return any(v is not None for v in vars(self).values())

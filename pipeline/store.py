@@ -109,6 +109,7 @@ MIGRATIONS: dict[int, str] = {
     4: """
     ALTER TABLE documents ADD COLUMN short_name TEXT NOT NULL DEFAULT '';
     ALTER TABLE documents ADD COLUMN place_signed TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN evidence TEXT NOT NULL DEFAULT '{}';
     ALTER TABLE articles ADD COLUMN instrument TEXT NOT NULL DEFAULT '';
     ALTER TABLE articles ADD COLUMN unit TEXT NOT NULL DEFAULT 'article';
     """,
@@ -202,11 +203,11 @@ class Store:
             db.execute("DELETE FROM documents WHERE doc_id = ?", (document.doc_id,))
             db.execute(
                 "INSERT INTO documents (doc_id, sha256, path, title, kind, parties, date_signed, pages, ocr, ingested_at,"
-                " parser_version, short_name, place_signed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " parser_version, short_name, place_signed, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (document.doc_id, document.sha256, document.path, document.title, document.kind,
                  json.dumps(document.parties), document.date_signed, document.pages, int(document.ocr),
                  datetime.now(timezone.utc).isoformat(timespec="seconds"), PARSER_VERSION,
-                 document.short_name, document.place_signed),
+                 document.short_name, document.place_signed, json.dumps(document.evidence)),
             )
             db.executemany("INSERT OR IGNORE INTO document_parties (doc_id, party) VALUES (?, ?)",
                            [(document.doc_id, p) for p in document.parties])
@@ -297,6 +298,10 @@ class Store:
                 if article_key(r["article_number"]) == want]
         return self._articles(rows)
 
+    def table_ids(self) -> set[int]:
+        """Units that are long tables (tariff schedules), which search leaves out unless asked."""
+        return {r[0] for r in self.db.execute("SELECT id FROM articles WHERE unit = 'table'")}
+
     def article_ids(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id")]
 
@@ -315,13 +320,15 @@ class Store:
             "SELECT d.*, (SELECT COUNT(*) FROM articles a WHERE a.doc_id = d.doc_id) AS n_articles "
             "FROM documents d ORDER BY d.doc_id").fetchall()
         return [{"doc": r["doc_id"], "title": r["title"], "short_name": r["short_name"], "kind": r["kind"],
-                 "parties": json.loads(r["parties"]), "date_signed": r["date_signed"], "pages": r["pages"],
-                 "articles": r["n_articles"]} for r in rows]
+                 "parties": json.loads(r["parties"]), "date_signed": r["date_signed"],
+                 "place_signed": r["place_signed"], "pages": r["pages"], "articles": r["n_articles"]} for r in rows]
 
     # ---- search support
 
-    def filtered_article_ids(self, f: Filters, party_code: str | None = None) -> list[int]:
-        """Ids of the articles that pass the filters (`party_code`: the party filter as ISO-3)."""
+    def filtered_article_ids(self, f: Filters, party_code: str | None = None,
+                             kinds: list[str] | None = None) -> list[int]:
+        """Ids of the articles that pass the filters (`party_code`: the party filter as ISO-3; `kinds`:
+        the kinds the kind filter stands for, e.g. FTA, EPA, CEPA and CECA for "FTA")."""
         where, args = [], []
         if f.doc:
             where.append("a.doc_id = ?")
@@ -333,8 +340,9 @@ class Store:
             where.append("a.doc_id IN (SELECT doc_id FROM document_parties WHERE party = ?)")
             args.append(party_code)
         if f.kind:
-            where.append("lower(d.kind) = lower(?)")
-            args.append(f.kind)
+            kinds = kinds or [f.kind]
+            where.append(f"lower(d.kind) IN ({','.join('lower(?)' for _ in kinds)})")
+            args += kinds
         if f.year_from is not None:
             where.append("d.date_signed != '' AND CAST(substr(d.date_signed, 1, 4) AS INTEGER) >= ?")
             args.append(f.year_from)
@@ -469,4 +477,5 @@ def _unev(raw: str) -> list[Evidence]:
 def _document(r: sqlite3.Row) -> Document:
     return Document(doc_id=r["doc_id"], path=r["path"], sha256=r["sha256"], title=r["title"], kind=r["kind"],
                     parties=json.loads(r["parties"]), date_signed=r["date_signed"], pages=r["pages"],
-                    ocr=bool(r["ocr"]), short_name=r["short_name"], place_signed=r["place_signed"])
+                    ocr=bool(r["ocr"]), short_name=r["short_name"], place_signed=r["place_signed"],
+                    evidence=json.loads(r["evidence"]))

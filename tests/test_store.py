@@ -128,7 +128,7 @@ def test_query_api_finds_filters_and_ranks(tmp_path):
         assert store.ids_with_topics({"privacy"}, ids) == {ids[1]}
         assert store.document_summaries() == [{
             "doc": "agr", "title": "An Agreement", "short_name": "", "kind": "FTA", "parties": ["IND", "KOR"],
-            "date_signed": "2020-01-02", "pages": 3, "articles": 3}]
+            "date_signed": "2020-01-02", "place_signed": "", "pages": 3, "articles": 3}]
 
 
 def test_readonly_store_reads_and_refuses_writes(tmp_path):
