@@ -103,7 +103,7 @@ def parse_pdf(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAULT_MA
     from .metadata import detect_metadata
     from .segment import build_document
 
-    path = Path(path)
+    path = Path(path).absolute()  # the store keeps where the file is, wherever the ingestion ran from
     pages = extract_pages(path, ocr=ocr, max_pages=max_pages)
     doc = build_document(path, pages, sha256=sha256 or file_sha256(path))
     try:
