@@ -191,23 +191,23 @@ def load_qrels() -> dict[str, dict[tuple[str, str], int]]:
 # ---- pooling and reading
 
 
-def pool(b: Bench, qid: str, systems: list[str]) -> list[tuple[str, str]]:
-    """Union of the top POOL_DEPTH of each system, in round-robin order."""
-    lists = [b.ranked_keys(qid, NAMED[s] if s in NAMED else json.loads(s), 60)[:POOL_DEPTH] for s in systems]
+def pool(b: Bench, qid: str, systems: list[str], depth: int = POOL_DEPTH) -> list[tuple[str, str]]:
+    """Union of the top `depth` of each system, in round-robin order."""
+    lists = [b.ranked_keys(qid, NAMED[s] if s in NAMED else json.loads(s), 60)[:depth] for s in systems]
     out: list[tuple[str, str]] = []
-    for rank in range(POOL_DEPTH):
+    for rank in range(depth):
         for lst in lists:
             if rank < len(lst) and lst[rank] not in out:
                 out.append(lst[rank])
     return out
 
 
-def show(b: Bench, qids: list[str], systems: list[str], show_all: bool, chars: int) -> None:
+def show(b: Bench, qids: list[str], systems: list[str], show_all: bool, chars: int, depth: int) -> None:
     """Print the pooled articles of each query that are not judged yet: headings and text to read."""
     for qid in qids:
         q = b.queries[qid]
         judged = b.qrels.get(qid, {})
-        todo = [k for k in pool(b, qid, systems) if show_all or k not in judged]
+        todo = [k for k in pool(b, qid, systems, depth) if show_all or k not in judged]
         print(f"\n######## {qid} {q['text']!r} {q.get('filters') or ''}  ({len(todo)} to read)")
         for doc, num in todo:
             r = b.store.db.execute("SELECT chapter_title, article_title, text FROM articles WHERE doc_id = ? AND "
@@ -357,6 +357,7 @@ def main() -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--allow-stale", action="store_true", help="a store whose vectors are not all indexed yet")
     ap.add_argument("--all", action="store_true", help="show: judged articles too")
+    ap.add_argument("--depth", type=int, default=POOL_DEPTH, help="pool/show: top N of each system")
     ap.add_argument("--chars", type=int, default=700, help="show: characters of text per article")
     ap.add_argument("--systems", nargs="*", default=list(POOLED),
                     help="pool/show: systems pooled (names from NAMED, or a config as JSON)")
@@ -366,11 +367,11 @@ def main() -> int:
         return 0
     b = Bench(a.home, a.bench, a.allow_stale)
     if a.cmd == "pool":
-        sizes = {q["qid"]: len(pool(b, q["qid"], a.systems)) for q in b.own}
-        unjudged = {qid: sum(k not in b.qrels.get(qid, {}) for k in pool(b, qid, a.systems)) for qid in sizes}
+        sizes = {q["qid"]: len(pool(b, q["qid"], a.systems, a.depth)) for q in b.own}
+        unjudged = {qid: sum(k not in b.qrels.get(qid, {}) for k in pool(b, qid, a.systems, a.depth)) for qid in sizes}
         print(json.dumps({"pooled": sum(sizes.values()), "unjudged": sum(unjudged.values()), "per_query": unjudged}))
     elif a.cmd == "show":
-        show(b, a.qids or [q["qid"] for q in b.own], a.systems, a.all, a.chars)
+        show(b, a.qids or [q["qid"] for q in b.own], a.systems, a.all, a.chars, a.depth)
     else:
         result = cmd_eval(b, a.folds)
         (OUT / "search_cv.json").write_text(json.dumps(result, indent=1))
