@@ -124,8 +124,15 @@ class Bench:
         self.keys = {r["id"]: (r["doc_id"], r["article_number"]) for r in
                      self.store.db.execute("SELECT id, doc_id, article_number FROM articles")}
         self.score = _load_score(bench)
-        gt = self.score.load_gt(str(gt_dir(bench)))
+        self.docs = {r[0] for r in self.store.db.execute("SELECT doc_id FROM documents")}
+        self.gt = gt_dir(bench, self.docs)
+        gt = self.score.load_gt(str(self.gt))
         self.dev_rel = {q["qid"]: self.score.relevant(gt, q) for q in self.dev}
+        # score.py skips a query with nothing relevant in the ground truth given to it; so do we
+        self.skipped = [qid for qid, rel in self.dev_rel.items() if not rel]
+        self.dev = [q for q in self.dev if q["qid"] not in self.skipped]
+        for qid in self.skipped:
+            del self.queries[qid], self.rankings[qid], self.dev_rel[qid]
         self.qrels = load_qrels()
 
     def ranked_keys(self, qid: str, config: dict, top: int = 50) -> list[tuple[str, str]]:
@@ -148,7 +155,8 @@ class Bench:
         else:
             grades = self.qrels.get(qid, {})
             gains = [float(grades.get(k, 0)) for k in ranked]
-            ideal = sorted(map(float, grades.values()), reverse=True)[:K]
+            # judgments of articles this store does not hold (pooled over a larger store) are not ideal here
+            ideal = sorted((float(g) for (d, _), g in grades.items() if d in self.docs), reverse=True)[:K]
         idcg = dcg(ideal)
         return dcg(gains) / idcg if idcg else 0.0
 
@@ -168,12 +176,13 @@ def _load_score(bench: Path):
     return module
 
 
-def gt_dir(bench: Path) -> Path:
-    """Ground truth of tota + mou in one folder of symlinks (as bench.search_bench makes it)."""
-    gt = ROOT / "bench" / "results" / "gt"
+def gt_dir(bench: Path, docs: set[str]) -> Path:
+    """Ground truth (tota + mou) of the documents in the store only, as a folder of symlinks: in a
+    store holding a sample of the bench, articles it cannot hold are not counted as relevant."""
+    gt = OUT / f"gt_{len(docs)}"
     gt.mkdir(parents=True, exist_ok=True)
     for f in [*(bench / "tota").glob("*.json"), *(bench / "mou").glob("*.json")]:
-        if not (gt / f.name).exists():
+        if f.stem in docs and not (gt / f.name).exists():
             (gt / f.name).symlink_to(f)
     return gt
 
@@ -304,7 +313,7 @@ def write_dev_hits(b: Bench, config: dict, path: Path) -> None:
 
 
 def score_dev(b: Bench, path: Path) -> dict:
-    out = subprocess.run([sys.executable, str(b.bench / "score.py"), "retrieval", "--gt", str(gt_dir(b.bench)),
+    out = subprocess.run([sys.executable, str(b.bench / "score.py"), "retrieval", "--gt", str(b.gt),
                           "--queries", str(b.bench / "queries_dev.json"), "--pred", str(path)],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -331,7 +340,7 @@ def check_searcher_matches(b: Bench, config: dict) -> None:
 def cmd_eval(b: Bench, nfolds: int) -> dict:
     OUT.mkdir(parents=True, exist_ok=True)
     cv = cross_validate(b, nfolds)
-    systems = {**NAMED, "chosen (all 48 queries, in-sample)": cv["final"]}
+    systems = {**NAMED, f"chosen (all {len(b.queries)} queries, in-sample)": cv["final"]}
     rows = {}
     for name, config in systems.items():
         path = OUT / f"dev_{''.join(c if c.isalnum() else '_' for c in name)}.jsonl"
@@ -345,7 +354,8 @@ def cmd_eval(b: Bench, nfolds: int) -> dict:
         assert abs(inproc - dev["ndcg@10"]) < 1e-3, (name, inproc, dev)
     check_searcher_matches(b, NAMED["hybrid before (5 rankers, K=60)"])
     check_searcher_matches(b, cv["final"])
-    return {"command": "python -m bench.search_cv " + " ".join(sys.argv[1:]), "systems": rows, "cv": cv}
+    return {"command": "python -m bench.search_cv " + " ".join(sys.argv[1:]), "store": str(b.store.home),
+            "store_counts": b.store.counts(), "dev_skipped_nothing_relevant": b.skipped, "systems": rows, "cv": cv}
 
 
 def main() -> int:
