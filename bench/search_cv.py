@@ -1,8 +1,11 @@
 """Search fusion chosen by cross-validation over two query sets, scored on the queries it was not tuned on.
 
-    python -m bench.search_cv pool HOME                 # pooled candidates of our queries (for judging)
-    python -m bench.search_cv show HOME QID... [--all]  # pooled articles still unjudged, to read and grade
-    python -m bench.search_cv eval HOME [--folds 5]     # systems, cross-validation, results table
+    python -m bench.search_cv pool HOME [--systems ...] [--depth 20]  # how many pooled articles are unjudged
+    python -m bench.search_cv show HOME [QID...] [--systems ...] [--depth 20] [--all]  # print them to read and grade
+    python -m bench.search_cv eval HOME [--folds 5]  # systems, cross-validation, results (bench/results/search_cv/)
+
+`--systems` takes names of NAMED systems or a configuration as JSON ({"k": 10, "weights": {...}});
+`--allow-stale` searches a store whose vector index is behind (BM25 pools while it is being built).
 
 Query sets: the 12 shared dev queries (queries_dev.json, relevance from score.py's heading rules,
 binary) and our own plain-language queries (bench/queries_own.json, graded 0/1/2 by reading pooled
