@@ -1,8 +1,11 @@
 """Search fusion chosen by cross-validation over two query sets, scored on the queries it was not tuned on.
 
-    python -m bench.search_cv pool HOME                 # pooled candidates of our queries (for judging)
-    python -m bench.search_cv show HOME QID... [--all]  # pooled articles still unjudged, to read and grade
-    python -m bench.search_cv eval HOME [--folds 5]     # systems, cross-validation, results table
+    python -m bench.search_cv pool HOME [--systems ...] [--depth 20]  # how many pooled articles are unjudged
+    python -m bench.search_cv show HOME [QID...] [--systems ...] [--depth 20] [--all]  # print them to read and grade
+    python -m bench.search_cv eval HOME [--folds 5]  # systems, cross-validation, results (bench/results/search_cv/)
+
+`--systems` takes names of NAMED systems or a configuration as JSON ({"k": 10, "weights": {...}});
+`--allow-stale` searches a store whose vector index is behind (BM25 pools while it is being built).
 
 Query sets: the 12 shared dev queries (queries_dev.json, relevance from score.py's heading rules,
 binary) and our own plain-language queries (bench/queries_own.json, graded 0/1/2 by reading pooled
@@ -124,8 +127,15 @@ class Bench:
         self.keys = {r["id"]: (r["doc_id"], r["article_number"]) for r in
                      self.store.db.execute("SELECT id, doc_id, article_number FROM articles")}
         self.score = _load_score(bench)
-        gt = self.score.load_gt(str(gt_dir(bench)))
+        self.docs = {r[0] for r in self.store.db.execute("SELECT doc_id FROM documents")}
+        self.gt = gt_dir(bench, self.docs)
+        gt = self.score.load_gt(str(self.gt))
         self.dev_rel = {q["qid"]: self.score.relevant(gt, q) for q in self.dev}
+        # score.py skips a query with nothing relevant in the ground truth given to it; so do we
+        self.skipped = [qid for qid, rel in self.dev_rel.items() if not rel]
+        self.dev = [q for q in self.dev if q["qid"] not in self.skipped]
+        for qid in self.skipped:
+            del self.queries[qid], self.rankings[qid], self.dev_rel[qid]
         self.qrels = load_qrels()
 
     def ranked_keys(self, qid: str, config: dict, top: int = 50) -> list[tuple[str, str]]:
@@ -148,7 +158,8 @@ class Bench:
         else:
             grades = self.qrels.get(qid, {})
             gains = [float(grades.get(k, 0)) for k in ranked]
-            ideal = sorted(map(float, grades.values()), reverse=True)[:K]
+            # judgments of articles this store does not hold (pooled over a larger store) are not ideal here
+            ideal = sorted((float(g) for (d, _), g in grades.items() if d in self.docs), reverse=True)[:K]
         idcg = dcg(ideal)
         return dcg(gains) / idcg if idcg else 0.0
 
@@ -168,12 +179,13 @@ def _load_score(bench: Path):
     return module
 
 
-def gt_dir(bench: Path) -> Path:
-    """Ground truth of tota + mou in one folder of symlinks (as bench.search_bench makes it)."""
-    gt = ROOT / "bench" / "results" / "gt"
+def gt_dir(bench: Path, docs: set[str]) -> Path:
+    """Ground truth (tota + mou) of the documents in the store only, as a folder of symlinks: in a
+    store holding a sample of the bench, articles it cannot hold are not counted as relevant."""
+    gt = OUT / f"gt_{len(docs)}"
     gt.mkdir(parents=True, exist_ok=True)
     for f in [*(bench / "tota").glob("*.json"), *(bench / "mou").glob("*.json")]:
-        if not (gt / f.name).exists():
+        if f.stem in docs and not (gt / f.name).exists():
             (gt / f.name).symlink_to(f)
     return gt
 
@@ -191,31 +203,34 @@ def load_qrels() -> dict[str, dict[tuple[str, str], int]]:
 # ---- pooling and reading
 
 
-def pool(b: Bench, qid: str, systems: list[str]) -> list[tuple[str, str]]:
-    """Union of the top POOL_DEPTH of each system, in round-robin order."""
-    lists = [b.ranked_keys(qid, NAMED[s] if s in NAMED else json.loads(s), 60)[:POOL_DEPTH] for s in systems]
+def pool(b: Bench, qid: str, systems: list[str], depth: int = POOL_DEPTH) -> list[tuple[str, str]]:
+    """Union of the top `depth` of each system, in round-robin order."""
+    lists = [b.ranked_keys(qid, NAMED[s] if s in NAMED else json.loads(s), 60)[:depth] for s in systems]
     out: list[tuple[str, str]] = []
-    for rank in range(POOL_DEPTH):
+    for rank in range(depth):
         for lst in lists:
             if rank < len(lst) and lst[rank] not in out:
                 out.append(lst[rank])
     return out
 
 
-def show(b: Bench, qids: list[str], systems: list[str], show_all: bool, chars: int) -> None:
+def show(b: Bench, qids: list[str], systems: list[str], show_all: bool, chars: int, depth: int) -> None:
     """Print the pooled articles of each query that are not judged yet: headings and text to read."""
     for qid in qids:
         q = b.queries[qid]
         judged = b.qrels.get(qid, {})
-        todo = [k for k in pool(b, qid, systems) if show_all or k not in judged]
+        todo = [k for k in pool(b, qid, systems, depth) if show_all or k not in judged]
         print(f"\n######## {qid} {q['text']!r} {q.get('filters') or ''}  ({len(todo)} to read)")
         for doc, num in todo:
-            r = b.store.db.execute("SELECT chapter_title, article_title, text FROM articles WHERE doc_id = ? AND "
-                                   "article_number = ? ORDER BY seq LIMIT 1", (doc, num)).fetchone()
-            text = " ".join(r["text"].split())
-            print(f"--- {doc}|{num} [{r['chapter_title'][:60]}] {r['article_title']!r}"
-                  f"{' grade=' + str(judged[(doc, num)]) if (doc, num) in judged else ''}\n{text[:chars]}"
-                  f"{' …(' + str(len(text)) + ')' if len(text) > chars else ''}{later_passage(text, q['text'], chars)}")
+            # a document that numbers articles per chapter holds several under one key: show them all,
+            # the key is graded as a whole (score.py and the qrels key on document and number)
+            rows = b.store.db.execute("SELECT chapter_title, article_title, text FROM articles WHERE doc_id = ? AND "
+                                      "article_number = ? ORDER BY seq", (doc, num)).fetchall()
+            for n, r in enumerate(rows):
+                text = " ".join(r["text"].split())
+                print(f"{'---' if n == 0 else '   +'} {doc}|{num} [{r['chapter_title'][:60]}] {r['article_title']!r}"
+                      f"{' grade=' + str(judged[(doc, num)]) if (doc, num) in judged else ''}\n{text[:chars]}"
+                      f"{' …(' + str(len(text)) + ')' if len(text) > chars else ''}{later_passage(text, q['text'], chars)}")
 
 
 def later_passage(text: str, query: str, start: int, width: int = 200) -> str:
@@ -276,13 +291,19 @@ def cross_validate(b: Bench, nfolds: int) -> dict:
     report = {}
     for scheme, splits in schemes.items():
         held: dict[str, float] = {}
+        judged: list[float] = []
         chosen = []
         for train, test in splits:
             i = choose(table, configs, train)
             chosen.append(label(configs[i]))
             held.update({q: table[i][q] for q in test})
+            judged += [b.judged(q, configs[i]) for q in test if q.startswith("o")]
         tested = list(held)
-        row = {"chosen": chosen, "queries": len(tested)}
+        row = {"chosen": chosen, "queries": len(tested), "own judged@10 of cv fusion": round(mean(judged), 3),
+               # paired per query against dense alone, the stronger single ranker: wins/ties/losses
+               "vs dense alone w/t/l": [sum((held[q] > baselines["dense alone"][q] + 1e-9) for q in tested),
+                                        sum(abs(held[q] - baselines["dense alone"][q]) <= 1e-9 for q in tested),
+                                        sum((held[q] < baselines["dense alone"][q] - 1e-9) for q in tested)]}
         for part, sel in (("all", tested), ("dev", [q for q in tested if q.startswith("d")]),
                           ("own", [q for q in tested if q.startswith("o")])):
             if sel:
@@ -304,7 +325,7 @@ def write_dev_hits(b: Bench, config: dict, path: Path) -> None:
 
 
 def score_dev(b: Bench, path: Path) -> dict:
-    out = subprocess.run([sys.executable, str(b.bench / "score.py"), "retrieval", "--gt", str(gt_dir(b.bench)),
+    out = subprocess.run([sys.executable, str(b.bench / "score.py"), "retrieval", "--gt", str(b.gt),
                           "--queries", str(b.bench / "queries_dev.json"), "--pred", str(path)],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -331,7 +352,7 @@ def check_searcher_matches(b: Bench, config: dict) -> None:
 def cmd_eval(b: Bench, nfolds: int) -> dict:
     OUT.mkdir(parents=True, exist_ok=True)
     cv = cross_validate(b, nfolds)
-    systems = {**NAMED, "chosen (all 48 queries, in-sample)": cv["final"]}
+    systems = {**NAMED, f"chosen (all {len(b.queries)} queries, in-sample)": cv["final"]}
     rows = {}
     for name, config in systems.items():
         path = OUT / f"dev_{''.join(c if c.isalnum() else '_' for c in name)}.jsonl"
@@ -345,7 +366,8 @@ def cmd_eval(b: Bench, nfolds: int) -> dict:
         assert abs(inproc - dev["ndcg@10"]) < 1e-3, (name, inproc, dev)
     check_searcher_matches(b, NAMED["hybrid before (5 rankers, K=60)"])
     check_searcher_matches(b, cv["final"])
-    return {"command": "python -m bench.search_cv " + " ".join(sys.argv[1:]), "systems": rows, "cv": cv}
+    return {"command": "python -m bench.search_cv " + " ".join(sys.argv[1:]), "store": str(b.store.home),
+            "store_counts": b.store.counts(), "dev_skipped_nothing_relevant": b.skipped, "systems": rows, "cv": cv}
 
 
 def main() -> int:
@@ -357,6 +379,7 @@ def main() -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--allow-stale", action="store_true", help="a store whose vectors are not all indexed yet")
     ap.add_argument("--all", action="store_true", help="show: judged articles too")
+    ap.add_argument("--depth", type=int, default=POOL_DEPTH, help="pool/show: top N of each system")
     ap.add_argument("--chars", type=int, default=700, help="show: characters of text per article")
     ap.add_argument("--systems", nargs="*", default=list(POOLED),
                     help="pool/show: systems pooled (names from NAMED, or a config as JSON)")
@@ -366,11 +389,11 @@ def main() -> int:
         return 0
     b = Bench(a.home, a.bench, a.allow_stale)
     if a.cmd == "pool":
-        sizes = {q["qid"]: len(pool(b, q["qid"], a.systems)) for q in b.own}
-        unjudged = {qid: sum(k not in b.qrels.get(qid, {}) for k in pool(b, qid, a.systems)) for qid in sizes}
+        sizes = {q["qid"]: len(pool(b, q["qid"], a.systems, a.depth)) for q in b.own}
+        unjudged = {qid: sum(k not in b.qrels.get(qid, {}) for k in pool(b, qid, a.systems, a.depth)) for qid in sizes}
         print(json.dumps({"pooled": sum(sizes.values()), "unjudged": sum(unjudged.values()), "per_query": unjudged}))
     elif a.cmd == "show":
-        show(b, a.qids or [q["qid"] for q in b.own], a.systems, a.all, a.chars)
+        show(b, a.qids or [q["qid"] for q in b.own], a.systems, a.all, a.chars, a.depth)
     else:
         result = cmd_eval(b, a.folds)
         (OUT / "search_cv.json").write_text(json.dumps(result, indent=1))
