@@ -84,8 +84,9 @@ class Searcher:
         return reader
 
     def _lexical_rankings(self, terms: list[str], allowed: set[int] | None) -> list[list[int]]:
-        """BM25 over whole articles, and over their titles and chapter titles only."""
-        return [self._bm25(terms, None, allowed), self._bm25(terms, "article_title chapter_title", allowed)]
+        """BM25 over whole articles, and over their titles and chapter titles only (when it has a weight)."""
+        headings = self._bm25(terms, "article_title chapter_title", allowed) if FUSION_WEIGHTS["bm25_heading"] else []
+        return [self._bm25(terms, None, allowed), headings]
 
     def _topic_ranking(self, query: str, lexical: list[int], allowed: set[int] | None) -> list[int]:
         """Articles labelled with a topic the query names, in lexical order: the drafters' structure

@@ -119,7 +119,7 @@ class FakeSearcher:
 
 def test_gather_with_a_fake_searcher_dedupes_and_needs_no_store(tmp_path):
     hits = [_hit("a_b_fta", "Article 7", "Personal Information Protection", "binding", ["AAA", "KOR"], 0.9,
-                 exceptions=["public_policy", "clarification"]),
+                 exceptions=["public_policy", "clarification"], short_name="Agreement a_b_fta"),
             _hit("c_d_epa", "Article 3", "Privacy Cooperation", "best_endeavour", ["CCC", "DDD"], 0.5)]
     brief = tmp_path / "b.toml"
     brief.write_text('title="t"\nnegotiation="n"\npartners=["KOR"]\ntopics=["privacy"]\n'
