@@ -19,7 +19,10 @@ def fault_point(name: str) -> None:
 
     `CLAUSEBANK_FAULT=<point>[@<n>][:<action>]` fires on the n-th time the point is reached in a
     process (default the first). Actions: `kill` (default) SIGKILLs the ingesting process: this one,
-    or its parent when called in a worker process; `enospc` raises OSError(ENOSPC), a full disk."""
+    or its parent when called in a worker process; `enospc` raises OSError(ENOSPC), a full disk.
+    Points, in run order: after_hash, in_parse (in the worker), before_commit, mid_transaction (SQLite
+    progress handler inside a document's transaction), after_commit, before_index, mid_embed,
+    before_faiss_rename, before_report_rename (tests/test_faults.py kills a run at each)."""
     spec = os.environ.get(FAULT_ENV)
     if not spec:
         return

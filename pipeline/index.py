@@ -7,6 +7,7 @@ of articles that changed or disappeared, embeds and adds new ones) and saves ato
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -88,6 +89,7 @@ def sync_index(store, embedder: Embedder, on_progress: Callable[[str], None] | N
     """Make the FAISS indexes hold exactly the store's articles; returns counts of what changed."""
     by_id = store.articles_by_id(store.article_ids(), with_parts=False)
     report = {"articles": len(by_id)}
+    to_save = []
     for kind, fname in INDEX_FILES.items():
         vi = VectorIndex.load(store.home / fname)
         have = vi.ids()
@@ -102,9 +104,11 @@ def sync_index(store, embedder: Embedder, on_progress: Callable[[str], None] | N
             vi.add(chunk, embedder.encode([make(by_id[a]) for a in chunk]))
             fault_point("mid_embed")
         if stale or missing or not vi.path.exists():
-            vi.save()
+            to_save.append(vi)
         report[f"{kind}_added"] = len(missing)
         report[f"{kind}_removed"] = len(stale)
+    for vi in to_save:  # back to back, after all the embedding: readers see both files change at once
+        vi.save()
     return report
 
 
@@ -125,13 +129,19 @@ def index_lag(store) -> tuple[int, list[str]]:
 def load_indexes(store, allow_stale: bool = False) -> dict[str, VectorIndex]:
     """The indexes, checked against the store (counts and ids); raises when they are out of date,
     unless `allow_stale` (an ingestion is running: search the last saved index as it is)."""
-    out = {}
-    ids = None if allow_stale else set(store.article_ids())
-    for kind, fname in INDEX_FILES.items():
-        vi = VectorIndex.load(store.home / fname)
-        if ids is not None and (vi.index.ntotal != len(ids) or vi.ids() != ids):
-            raise IndexOutOfDate(f"{fname} holds {vi.index.ntotal} vectors for {len(ids)} stored articles")
-        out[kind] = vi
+    if not allow_stale:
+        ids = set(store.article_ids())
+        out = {}
+        for kind, fname in INDEX_FILES.items():
+            vi = out[kind] = VectorIndex.load(store.home / fname)
+            if vi.index.ntotal != len(ids) or vi.ids() != ids:
+                raise IndexOutOfDate(f"{fname} holds {vi.index.ntotal} vectors for {len(ids)} stored articles")
+        return out
+    for _ in range(20):  # a writer renames the files one after the other: load a matching pair
+        out = {kind: VectorIndex.load(store.home / fname) for kind, fname in INDEX_FILES.items()}
+        if len({frozenset(vi.ids()) for vi in out.values()}) == 1:
+            break
+        time.sleep(0.05)
     return out
 
 

@@ -300,6 +300,10 @@ def _recover_files(store: Store, report: IngestReport, index: bool) -> int:
     if removed:
         report.recovered.append(f"removed {len(removed)} temp file{'s' * (len(removed) != 1)} "
                                 f"({', '.join(sorted(p.name for p in removed))})")
+    for wal in sorted(store.home.glob("*.sqlite-wal")):
+        if wal.name != store.path.name + "-wal":  # the store's own log is this run's, open now
+            _close_wal(wal.with_name(wal.name[:-len("-wal")]))
+            report.recovered.append(f"folded {wal.name} (left by a killed writer) into its database")
     if not index:
         return 0
     from .index import index_lag
@@ -310,6 +314,18 @@ def _recover_files(store: Store, report: IngestReport, index: bool) -> int:
     elif lag:
         report.recovered.append(f"rebuilt the search index (was {lag} vectors behind the store)")
     return lag or len(damage)
+
+
+def _close_wal(db_path: Path) -> None:
+    """Open and close a SQLite database: the last connection to close checkpoints its write-ahead log
+    into it and deletes the -wal and -shm files."""
+    import sqlite3
+
+    db = sqlite3.connect(db_path, timeout=60)
+    try:
+        db.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+    finally:
+        db.close()
 
 
 def _default_embedder(home: Path):

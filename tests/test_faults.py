@@ -207,7 +207,7 @@ def _cases():
             marks = [] if (command, point) in FAST else [pytest.mark.faults_long]
             if command == "ingest" and point == "in_parse" and not CLI_USES_PARSE_POOL:
                 marks.append(pytest.mark.xfail(reason="clausebank/cli.py does not use pipeline.ingest.parse_pool "
-                                                      "yet: an idle parse worker is left orphaned", strict=True))
+                                                      "yet: an idle parse worker can be left orphaned (a race)", strict=False))
             yield pytest.param(command, point, marks=marks, id=f"{command}-{point}")
 
 
