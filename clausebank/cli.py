@@ -73,21 +73,21 @@ def ingest(
 
     Exit code 0 when every file was stored, 1 when some failed (the others are stored).
     """
-    import multiprocessing
     import os
-    from concurrent.futures import ProcessPoolExecutor
 
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pipeline.ingest import discover_pdfs, ingest as run_ingest, parse_job, serial_submit, write_report
+    from pipeline.ingest import discover_pdfs, ingest as run_ingest, parse_job, parse_pool, serial_submit
     from pipeline.lock import WriterBusy
+    from pipeline.store import StoreError
 
     files = discover_pdfs(paths)
     if not files:
         raise _fail("no PDF files found in: " + ", ".join(map(str, paths)), 1)
     workers = workers or min(len(files), os.cpu_count() or 1)
     # spawned workers inherit no descriptors (not the writer lock) and exit when this process dies
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+    pool = parse_pool(workers) if workers > 1 else None
     submit = (lambda p, sha, o, m: pool.submit(parse_job, p, sha, o, m)) if pool else serial_submit
     try:
         with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -96,23 +96,36 @@ def ingest(
 
             def tick(path: str, status: str) -> None:
                 if status.startswith("failed"):
-                    err.print(f"[red]error:[/] {path}: {status[len('failed: '):]}", highlight=False)
-                bar.update(task, advance=1, description=Path(path).name)
+                    err.print(f"[red]error:[/] {escape(path)}: {escape(status[len('failed: '):])}", highlight=False)
+                bar.update(task, advance=1, description=escape(Path(path).name))
 
             report = run_ingest(_home(), files, submit, ocr=ocr, max_pages=max_pages, index=index,
                                 on_progress=tick, on_stage=lambda s: bar.update(task, description=s))
-    except WriterBusy as exc:
-        raise _fail(str(exc))
+    except (WriterBusy, StoreError) as exc:
+        raise _fail(escape(str(exc)))
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
+    _finish_report(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _finish_report(report) -> None:
+    """Write the run report and say in two lines what happened (and what was recovered or failed)."""
+    from rich.markup import escape
+
+    from pipeline.ingest import write_report
+
     report_path, _ = write_report(report, _home())
     err.print(f"ingested {report.summary()}; {report.articles} articles, {report.clauses} clauses parsed "
               f"in {report.seconds:.0f} s. Report: {report_path}", highlight=False)
+    for note in report.recovered:
+        err.print(f"[yellow]recovered:[/] {escape(note)}", highlight=False)
     if report.index:
         err.print(f"search index: {report.index['articles']} articles, {report.index['body_added']} embedded, "
                   f"{report.index['body_removed']} removed", highlight=False)
-    raise typer.Exit(0 if report.ok else 1)
+    if report.index_error:
+        err.print(f"[red]error:[/] search index not saved: {escape(report.index_error)}", highlight=False)
 
 
 def _searcher(store):
@@ -440,9 +453,21 @@ def flows_run(
     dask: Annotated[Optional[str], typer.Option(help="Parse on a Dask cluster: a scheduler address "
                                                      "(tcp://host:8786) or 'local' for a LocalCluster.")] = None,
 ) -> None:
-    """Run the ingest flow once (what the schedule runs) and print where its run report is."""
-    from flows.ingest import ingest_flow, shared_local_api
+    """Run the ingest flow once (what the schedule runs) and print where its run report is.
+
+    When nothing changed (every source a local folder, every PDF stored with the same hash, the index
+    in line, nothing to recover) the run is answered at once, without starting Prefect."""
+    from pipeline.ingest import ingest_if_unchanged
     from pipeline.lock import WriterBusy
+
+    try:
+        quick = ingest_if_unchanged(_home(), source or ["corpus", "corpus/inbox"])
+    except WriterBusy as exc:
+        raise _fail(str(exc))
+    if quick is not None:
+        _finish_report(quick)
+        raise typer.Exit(0 if quick.ok else 1)
+    from flows.ingest import ingest_flow, shared_local_api
 
     flow_fn = ingest_flow
     if dask:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -467,6 +468,17 @@ def check_pdf_file(path: Path) -> None:
         raise ExtractionError("not a PDF (no %PDF header)")
 
 
+@contextmanager
+def _closing_quietly(pdf):
+    """Close the PDF afterwards; a damaged file may fail to close too, and that must not hide the
+    clear reason its extraction already gave."""
+    try:
+        yield pdf
+    finally:
+        with suppress(Exception):
+            pdf.close()
+
+
 def extract_pages(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAULT_MAX_PAGES) -> list[Page]:
     """Read a PDF into pages of body lines and footnotes (headers, footers, page numbers removed)."""
     import pdfplumber
@@ -486,7 +498,7 @@ def extract_pages(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAUL
         if "password" in inner.lower() or "encrypt" in inner.lower():
             raise ExtractionError("password-protected PDF (encrypted; supply an unprotected copy)") from exc
         raise ExtractionError(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    with pdf:
+    with _closing_quietly(pdf):
         try:
             n = len(pdf.pages)
         except Exception as exc:

@@ -154,13 +154,13 @@ def open_fresh_indexes(store, make_embedder: Callable[[], Embedder]) -> tuple[di
     running: it is the one writer and brings the index up to date when it ends, so meanwhile the
     last saved index is used as it is (articles stored since are found by keywords only).
     Returns the indexes and whether they are such a stale copy."""
-    from .lock import WriterBusy, writer_lock
+    from .lock import INDEX_REBUILD, WriterBusy, writer_lock
 
     try:
         return load_indexes(store), False
     except IndexOutOfDate:
         try:
-            with writer_lock(store.home):
+            with writer_lock(store.home, purpose=INDEX_REBUILD):
                 sync_index(store, make_embedder())
         except WriterBusy:
             return load_indexes(store, allow_stale=True), True

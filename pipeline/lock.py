@@ -46,17 +46,20 @@ def holder_pid(text: str) -> str:
     return parts[1] if len(parts) >= 2 and parts[0] == "pid" else text
 
 
+INDEX_REBUILD = "index-rebuild"  # a search rebuilding a stale index: short, so an ingestion waits for it
+
+
 @contextmanager
-def writer_lock(home: Path | str, wait: bool = False):
+def writer_lock(home: Path | str, wait: bool = False, purpose: str = "ingestion"):
     """Hold the writer lock of `home`; yields a list of what was recovered from a killed holder
-    (empty after a clean run)."""
+    (empty after a clean run). An ingestion that finds a search rebuilding the index waits for it."""
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
     path = home / LOCK_NAME
     fd, recovered = _acquire(path, wait)
     try:
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} start {process_start_time(os.getpid())}".encode())
+        os.write(fd, f"pid {os.getpid()} start {process_start_time(os.getpid())} purpose {purpose}".encode())
         yield recovered
     finally:
         os.ftruncate(fd, 0)  # ended, not killed: the next holder finds no name
@@ -73,6 +76,8 @@ def _acquire(path: Path, wait: bool) -> tuple[int, list[str]]:
     else:
         previous = os.pread(fd, 200, 0).decode(errors="replace").strip()
         return fd, [f"the previous ingestion (pid {holder_pid(previous)}) was killed before it finished"] if previous else []
+    if holder_alive(holder) and holder.endswith(f"purpose {INDEX_REBUILD}") and not wait:
+        return _acquire(path, wait=True)
     if holder_alive(holder):
         raise WriterBusy(f"another ingestion is running ({holder or 'starting'}); try again when it ends")
     log.warning("%s: its holder (%s) is gone but a process it left still holds the lock; taking it over",

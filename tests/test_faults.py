@@ -205,9 +205,6 @@ def _cases():
     for command in ("ingest", "flows"):
         for point in POINTS:
             marks = [] if (command, point) in FAST else [pytest.mark.faults_long]
-            if command == "ingest" and point == "in_parse" and not CLI_USES_PARSE_POOL:
-                marks.append(pytest.mark.xfail(reason="clausebank/cli.py does not use pipeline.ingest.parse_pool "
-                                                      "yet: an idle parse worker can be left orphaned (a race)", strict=False))
             yield pytest.param(command, point, marks=marks, id=f"{command}-{point}")
 
 
@@ -390,9 +387,6 @@ def test_v3_store_is_migrated_by_an_ingestion(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM articles WHERE unit = 'article'").fetchone()[0] > 0
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError, reason=(
-    "clausebank/cli.py `ingest` catches WriterBusy only: the StoreError ('schema version 99 is newer than this "
-    "clausebank (4)') escapes as a traceback; it should be an `error:` line and exit 2"))
 def test_newer_store_is_refused_with_a_clear_message(tmp_path):
     home = tmp_path / "home"
     _make_v3_store(home)

@@ -164,11 +164,6 @@ def run_fuzz_ingest(workdir: Path, n: int = 20) -> dict:
             "errors": errors, "stored": stored, "partial": partial}
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError, reason=(
-    "pipeline/extract.py (not ours): `with pdf:` in extract_pages lets pdfplumber's close() re-read the "
-    "pages and raise PdfminerException over the ExtractionError, so the reason says 'unexpected' "
-    "(input: corrupted_copies(corpus/india_uae_ict_mou.pdf) #4, seed 12, zeroed ranges); and clausebank/cli.py "
-    "prints the reason as Rich markup, so a reason quoting `[/...]` raises MarkupError with a traceback"))
 def test_damaged_pdfs_fail_cleanly_or_store_whole(tmp_path):
     r = run_fuzz_ingest(tmp_path)
     assert "Traceback" not in r["stderr"], r["stderr"][-3000:]
