@@ -96,6 +96,35 @@ def deciding_signal(art, topic: str) -> str:
     return "rule" if kinds == {"rule"} else "similarity" if kinds == {"similarity"} else "rule+similarity"
 
 
+def speed(doc_ids: list[str]) -> None:
+    """Whole-document analysis time with and without the similarity signal (model load excluded)."""
+    from pipeline.analyse import Analyser, topic_similarity
+    from pipeline.models import Document
+
+    t = time.perf_counter()
+    topic_similarity()
+    load = time.perf_counter() - t
+    result = {"model_load_s": round(load, 2)}
+    for name, an in (("rules_only", Analyser(similarity=False)), ("ours", Analyser())):
+        pages = clauses = 0
+        elapsed = 0.0
+        for doc_id in doc_ids:
+            gt = ground_truth(doc_id)
+            rows = [{"doc": doc_id, "article_number": a["article_number"], "article_index": i}
+                    for i, a in enumerate(gt["articles"])]
+            doc = Document(doc_id=doc_id, path="", kind="FTA", articles=[labelled_article(r) for r in rows])
+            t = time.perf_counter()
+            an.analyse_document(doc)
+            elapsed += time.perf_counter() - t
+            pages += gt.get("pages") or max(a["page_end"] for a in gt["articles"])
+            clauses += sum(len(a.clauses) for a in doc.articles)
+        result[name] = {"docs": len(doc_ids), "pages": pages, "clauses": clauses, "seconds": round(elapsed, 2),
+                        "ms_per_page": round(1000 * elapsed / pages, 1), "clauses_per_s": round(clauses / elapsed)}
+    sim = topic_similarity()
+    result["embedded_texts"] = sim.embedder.encoded if sim else 0
+    print(json.dumps(result))
+
+
 def sweep(rows: list[dict]) -> None:
     """Per topic, the thresholds with the best F1 (then recall) on the dev rows only."""
     import itertools
@@ -127,10 +156,13 @@ def sweep(rows: list[dict]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("labels", nargs="+", type=Path)
+    ap.add_argument("labels", nargs="*", type=Path)
+    ap.add_argument("--speed", help="comma-separated doc ids: time whole-document analysis instead")
     ap.add_argument("--errors", action="store_true", help="list wrong articles (ids only); dev only")
     ap.add_argument("--sweep", action="store_true", help="search the decision thresholds on split=dev rows")
     a = ap.parse_args()
+    if a.speed:
+        return speed(a.speed.split(","))
     if a.sweep:
         return sweep([json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()])
     from pipeline.analyse import Analyser, topic_similarity

@@ -194,10 +194,7 @@ class Analyser:
         self.strength = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for name in STRENGTH_CLASSES + ("qualifiers",):
             self.strength.add(name, list(self.nlp.tokenizer.pipe(cfg["strength"][name])))
-        self.strength_patterns = Matcher(self.nlp.vocab)
-        self.strength_patterns.add("best_endeavour", cfg["strength"]["best_endeavour_patterns"])
-        self.strength_patterns.add("exception", cfg["strength"]["exception_patterns"])
-        self.strength_patterns.add("hortatory", cfg["strength"]["hortatory_patterns"])
+        self.strength_regex = [(name, re.compile(rx)) for name, rxs in cfg["strength"]["regex"].items() for rx in rxs]
         self.stances = set(cfg["strength"]["stances"])
         self.strength_order = cfg["strength"]["order"]
         self.recitals = set(cfg["strength"]["recitals"])
@@ -251,7 +248,10 @@ class Analyser:
         """Obligation strength and its trigger phrase: the paragraph's lead operative sentence decides
         (see the rules in patterns/analysis.toml)."""
         matches = [(self.nlp.vocab.strings[m], a, b) for m, a, b in self.strength(doc)]
-        matches += [(self.nlp.vocab.strings[m], a, b) for m, a, b in self.strength_patterns(doc)]
+        for name, rx in self.strength_regex:
+            for m in rx.finditer(doc.text):
+                if span := doc.char_span(m.start(), m.end(), alignment_mode="expand"):
+                    matches.append((name, span.start, span.end))
         statuses = [m for m in matches if m[0] == "non_binding_status"]
         if status := min(statuses, key=lambda m: (m[1], m[1] - m[2]), default=None):
             return "non_binding", doc[status[1]:status[2]].text
