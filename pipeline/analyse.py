@@ -18,12 +18,13 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-import spacy
-from spacy.matcher import Matcher, PhraseMatcher
+from typing import TYPE_CHECKING
 
 from .countries import country_name_map
 from .models import Article, Clause, Document, Evidence
+
+if TYPE_CHECKING:
+    from spacy.matcher import Matcher, PhraseMatcher
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,9 @@ class Analyser:
     """
 
     def __init__(self, patterns_path: Path = PATTERNS, similarity: bool | None = None):
+        import spacy
+        from spacy.matcher import Matcher, PhraseMatcher
+
         cfg = tomllib.loads(patterns_path.read_text(encoding="utf-8"))
         self.cfg = cfg
         self.use_similarity = similarity is not False
