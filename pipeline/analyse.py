@@ -1,95 +1,237 @@
-"""Clause analysis with spaCy: topics with evidence, obligation strength, exceptions, entities.
+"""Clause analysis: topics with evidence, obligation strength, exceptions, entities.
 
 The fast path is `spacy.blank("en")` plus lexical rules (PhraseMatcher / Matcher / EntityRuler
 patterns in `patterns/analysis.toml`): no tagger is needed, so nothing here depends on POS tags.
+
+Mission topics are decided paragraph by paragraph from what the text says (../shared/topics.md):
+operative phrases (rules) and, for what they miss or find only in passing, the MiniLM similarity of
+the paragraph (read with its article title) to topic exemplars we wrote
+(`patterns/topic_exemplars.toml`). Only paragraphs that pass a topic's cheap lexical gate are
+embedded; the model loads lazily once per process, and without it topics come from rules alone.
+An article's topics are those of its paragraphs.
 """
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
-from collections import Counter
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-import spacy
-from spacy.matcher import Matcher, PhraseMatcher
+from typing import TYPE_CHECKING
 
 from .countries import country_name_map
 from .models import Article, Clause, Document, Evidence
 
+if TYPE_CHECKING:
+    from spacy.matcher import Matcher, PhraseMatcher
+
+log = logging.getLogger(__name__)
+
 PATTERNS = Path(__file__).with_name("patterns") / "analysis.toml"
+EXEMPLARS = Path(__file__).with_name("patterns") / "topic_exemplars.toml"
 MISSION_TOPICS = ("data_flows", "data_localisation", "privacy", "it_mobility")
-STRENGTH_CLASSES = ("non_binding_status", "best_endeavour", "binding", "non_binding", "hortatory")
+STRENGTH_CLASSES = ("non_binding_status", "exception", "best_endeavour", "binding", "non_binding", "hortatory",
+                    "descriptive")
 DATE_RE = re.compile(
     r"\b(\d{1,2}\s+(January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{4}|"
     r"(January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2},\s+\d{4})\b")
+# "“Personal information” means ...", "(b) business visitor means ...": a definition names a term, it
+# does not commit on it
+DEFINITION_RE = re.compile(r"^\W*(?:\(?[a-z0-9]{1,4}[.)]\s*)*(?:the terms?\s+)?(?:[“\"‘'](?P<term>[^“”\"]{1,90})[”\"’']|"
+                           r"(?P<bare>(?!\w+ shall)(?:[\w-]+\s+){0,3}[\w-]+))\s*(?:,[^,]{0,40},\s*)?"
+                           r"(?:means|shall mean|refers to)\b", re.I)
+DEFINED_TERM_RE = re.compile(r"[”\"’']\s*(?:means|shall mean|refers to)\b", re.I)
+DISCLAIMER_RE = re.compile(r"\b(not|no|without)\b[^.]{0,60}\blegally binding|not (a|an) (treaty|international agreement)"
+                           r"|not create any (legal )?rights or obligations", re.I)
+# treaty "will ..." (see bench/labels/README_strength.md): a definite act binds
+TREATY_WILL = {"will": "binding", "will endeavour": "best_endeavour", "will endeavor": "best_endeavour",
+               "will strive": "best_endeavour", "will seek to": "best_endeavour", "will seek": "best_endeavour", "will make efforts": "best_endeavour",
+               "will make every effort": "best_endeavour", "will aspire": "best_endeavour",
+               "will exert": "best_endeavour", "will encourage": "hortatory"}
+# a sentence opening on a recital or a condition: its triggers before the main clause do not decide
+RECITAL_OPENERS = {"recognising", "recognizing", "considering", "noting", "acknowledging", "desiring", "bearing",
+                   "mindful", "conscious", "affirming", "reaffirming", "emphasising", "emphasizing", "stressing",
+                   "if", "where", "when", "should", "in"}
+MAIN_SUBJECTS = {"the", "each", "a", "both", "either", "neither", "no", "all", "it", "they", "parties", "that", "such", "any"}
+# "subject to its laws on privacy": a passing qualifier just before a rule hit
+QUALIFIER_RE = re.compile(r"\b(subject to|in accordance with|consistent with|without prejudice to|pursuant to)\b"
+                          r"[^.;:]{0,50}\b(laws?|legislation|regulations?|rules)\b[^.;:]{0,25}$", re.I)
+MOU_PARTIES_RE = re.compile(r"\b(Participants?|Sides?|Memorandum)\b")
+CHUNK_CHARS = 1100  # MiniLM reads ~256 word pieces; longer paragraphs are read in pieces
+
+
+@dataclass
+class _Paragraph:
+    """A clause awaiting its topic decision: rule hits per topic and the pieces to embed."""
+
+    clause: Clause
+    title: str
+    phrases: dict[str, Evidence] = field(default_factory=dict)
+    mentions: dict[str, Evidence] = field(default_factory=dict)
+    pieces: list[str] = field(default_factory=list)
+    gated: set[str] = field(default_factory=set)
+    definitions: bool = False  # a paragraph of definitions decides no mission topic (topics.md)
+    scores: list[dict[str, tuple[float, str, float, str]]] = field(default_factory=list)  # per piece
+
+
+class TopicSimilarity:
+    """MiniLM similarity of texts to our topic exemplars (positive and near-miss negatives)."""
+
+    def __init__(self, exemplars_path: Path = EXEMPLARS):
+        from .embed import Embedder
+
+        cfg = tomllib.loads(exemplars_path.read_text(encoding="utf-8"))
+        self.embedder = Embedder()
+        self.gates = {t: [re.compile(g) for g in s["gate"]] for t, s in cfg["topics"].items()}
+        ids, texts, self.topic_of, self.negative_for = [], [], {}, {}
+        for topic, spec in cfg["topics"].items():
+            for ex_id, text in {f"{topic}.description": spec["description"], **spec["positive"]}.items():
+                ids.append(ex_id)
+                texts.append(text)
+                self.topic_of[ex_id] = topic
+        for ex_id, spec in cfg["negative"].items():
+            ids.append(ex_id)
+            texts.append(spec["text"])
+            self.negative_for[ex_id] = set(spec["topics"])
+        self.ids = ids
+        self.matrix = self.embedder.encode(texts)  # (exemplars × 384), L2-normalised
+
+    def gate(self, text: str) -> set[str]:
+        """Topics whose cheap lexical gate the (lower-cased) text passes."""
+        return {t for t, regexes in self.gates.items() if all(rx.search(text) for rx in regexes)}
+
+    def scores(self, texts: list[str]) -> list[dict[str, tuple[float, str, float, str]]]:
+        """Per text and topic: (best positive similarity, its exemplar id, best negative, its id)."""
+        if not texts:
+            return []
+        sims = self.embedder.encode(texts) @ self.matrix.T
+        out: list[dict[str, tuple[float, str, float, str]]] = [{} for _ in texts]
+        for topic in self.gates:
+            pos = [i for i, ex in enumerate(self.ids) if self.topic_of.get(ex) == topic]
+            neg = [i for i, ex in enumerate(self.ids) if topic in self.negative_for.get(ex, ())]
+            p_best, n_best = sims[:, pos].argmax(axis=1), sims[:, neg].argmax(axis=1)
+            for k in range(len(texts)):
+                i, j = pos[p_best[k]], neg[n_best[k]]
+                out[k][topic] = (float(sims[k, i]), self.ids[i], float(sims[k, j]), self.ids[j])
+        return out
+
+
+@lru_cache(maxsize=1)
+def topic_similarity() -> TopicSimilarity | None:
+    """The similarity signal, loaded once per process; None (rules only) when the model cannot load."""
+    try:
+        return TopicSimilarity()
+    except Exception as exc:  # noqa: BLE001 - any load failure means: carry on with rules
+        log.warning("topic similarity model unavailable (%s: %s); mission topics from rules only",
+                    type(exc).__name__, exc)
+        return None
+
+
+def _pieces(text: str) -> list[str]:
+    """A paragraph cut at sentence or list-item ends into pieces MiniLM reads whole."""
+    if len(text) <= CHUNK_CHARS * 1.3:
+        return [text]
+    parts = re.split(r"(?<=[.;:])\s+(?=\(?[A-Za-z0-9])", text)
+    pieces, cur = [], ""
+    for part in parts:
+        if cur and len(cur) + len(part) > CHUNK_CHARS:
+            pieces.append(cur)
+            cur = ""
+        cur = f"{cur} {part}".strip()
+    return pieces + ([cur] if cur else [])
+
+
+def _listed(text: str, ev: Evidence) -> bool:
+    """Whether a rule hit is a short item of a comma-separated list of three or more (the first item
+    may carry the list's lead-in: "related to data privacy, consumer confidence, cybersecurity")."""
+    lo = max(text.rfind(c, 0, ev.start) for c in ";:")
+    hi = min([i for i in (text.find(c, ev.end) for c in ";:") if i >= 0] or [len(text)])
+    items = list(re.finditer(r"[^,]+", text[lo + 1:hi]))
+    if len(items) < 3:
+        return False
+    for k, item in enumerate(items):
+        a, b = lo + 1 + item.start(), lo + 1 + item.end()
+        if a <= ev.start < b:
+            words = text[ev.start:b].split() if k == 0 else re.sub(r"^\s*(and|or)\s", "", item.group()).split()
+            return len(words) <= 6
+    return False
+
+
+def _sentence_start(doc, i: int) -> int:
+    """Token index where the sentence holding token i begins."""
+    k = i
+    while k > 0 and not (doc[k - 1].text == "." and (doc[k].is_title or doc[k].is_upper)):
+        k -= 1
+    return k
 
 
 class Analyser:
-    """Holds the compiled spaCy matchers; build once, call `analyse_document` many times."""
+    """Holds the compiled spaCy matchers; build once, call `analyse_document` many times.
 
-    def __init__(self, patterns_path: Path = PATTERNS):
+    `similarity`: None loads the model lazily when first needed, False never uses it (rules only).
+    """
+
+    def __init__(self, patterns_path: Path = PATTERNS, similarity: bool | None = None):
+        import spacy
+        from spacy.matcher import Matcher, PhraseMatcher
+
         cfg = tomllib.loads(patterns_path.read_text(encoding="utf-8"))
         self.cfg = cfg
+        self.use_similarity = similarity is not False
+        self.decision = cfg["topic_decision"]
         self.nlp = spacy.blank("en")
         ruler = self.nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
         ruler.add_patterns([{"label": p["label"], "pattern": p["pattern"]} for p in cfg["laws"]])
         self.topics = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.topic_mentions = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.topic_patterns = Matcher(self.nlp.vocab)
+        self.topic_mention_patterns = Matcher(self.nlp.vocab)
         for name, spec in cfg["topics"].items():
             self.topics.add(name, list(self.nlp.tokenizer.pipe(spec["phrases"])))
+            if spec.get("mentions"):
+                self.topic_mentions.add(name, list(self.nlp.tokenizer.pipe(spec["mentions"])))
             if spec.get("patterns"):
                 self.topic_patterns.add(name, spec["patterns"])
+            if spec.get("mention_patterns"):
+                self.topic_mention_patterns.add(name, spec["mention_patterns"])
         self.strength = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for name in STRENGTH_CLASSES + ("qualifiers",):
             self.strength.add(name, list(self.nlp.tokenizer.pipe(cfg["strength"][name])))
-        self.strength_patterns = Matcher(self.nlp.vocab)
-        self.strength_patterns.add("best_endeavour", cfg["strength"]["best_endeavour_patterns"])
+        self.strength_regex = [(name, re.compile(rx)) for name, rxs in cfg["strength"]["regex"].items() for rx in rxs]
+        self.stances = set(cfg["strength"]["stances"])
         self.strength_order = cfg["strength"]["order"]
-        self.min_mentions = cfg["article_topics"]["min_mentions"]
-        self.min_mentions_mou = cfg["article_topics"]["min_mentions_mou"]
+        self.recitals = set(cfg["strength"]["recitals"])
         self.exceptions = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for name, phrases in cfg["exceptions"].items():
             self.exceptions.add(name, list(self.nlp.tokenizer.pipe(phrases)))
-        self.topic_title_re = {n: re.compile(s["title"], re.I) for n, s in cfg["topics"].items() if "title" in s}
-        self.topic_not_title_re = {n: re.compile(s["not_title"], re.I) for n, s in cfg["topics"].items()
-                                   if "not_title" in s}
-        self.topic_chapter_re = {n: re.compile(s["chapter"], re.I) for n, s in cfg["topics"].items() if "chapter" in s}
         self.countries = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         names = country_name_map()
         for code in sorted(set(names.values())):
             self.countries.add(code, list(self.nlp.tokenizer.pipe([n for n, c in names.items() if c == code])))
 
+    @property
+    def similarity(self) -> TopicSimilarity | None:
+        return topic_similarity() if self.use_similarity else None
+
     # ---- single texts
 
     def title_topics(self, title: str) -> list[Evidence]:
-        """Topics named by a heading (an article title or chapter title)."""
+        """Topics a short text (a heading, a search query) names by a rule phrase or mention."""
         if not title:
             return []
         doc = self.nlp.make_doc(title)
-        found = {}
-        for match_id, start, end in self.topics(doc):
-            name = self.nlp.vocab.strings[match_id]
-            found.setdefault(name, Evidence(name, doc[start:end].text, doc[start:end].start_char, doc[start:end].end_char))
-        for name, rx in self.topic_title_re.items():
-            if name not in found and (m := rx.search(title)):
-                found[name] = Evidence(name, m.group(0), m.start(), m.end())
-        for name, rx in self.topic_not_title_re.items():
-            if rx.search(title):
-                found.pop(name, None)
-        return list(found.values())
+        found = self._spans(self.topics, doc, self.topic_patterns)
+        seen = {e.label for e in found}
+        return found + [e for e in self._spans(self.topic_mentions, doc) if e.label not in seen]
 
-    def analyse_clause(self, clause: Clause, doc=None) -> Clause:
+    def analyse_clause(self, clause: Clause, doc=None, title: str = "") -> Clause:
+        """Strength, exceptions, entities and topics of one paragraph (read with its article title)."""
         doc = doc if doc is not None else self.nlp(clause.text)
-        clause.topics = self._spans(self.topics, doc, self.topic_patterns)
         clause.exceptions = self._spans(self.exceptions, doc)
         clause.strength, clause.strength_evidence = self._strength(doc)
-        entities = [Evidence("LAW", e.text, e.start_char, e.end_char) for e in doc.ents if len(e) > 1]
-        for code in dict.fromkeys(self.nlp.vocab.strings[m] for m, _, _ in self.countries(doc)):
-            entities.append(Evidence("COUNTRY", code))
-        for m in DATE_RE.finditer(clause.text):
-            entities.append(Evidence("DATE", m.group(0), m.start(), m.end()))
-        clause.entities = entities
+        self._entities(clause, doc)
+        self._decide_topics([self._paragraph(clause, doc, title)])
         return clause
 
     def _spans(self, matcher: PhraseMatcher, doc, extra: Matcher | None = None) -> list[Evidence]:
@@ -107,44 +249,197 @@ class Analyser:
         return out
 
     def _strength(self, doc) -> tuple[str, str]:
-        """Obligation strength and its trigger phrase (see the rules in patterns/analysis.toml)."""
+        """Obligation strength and its trigger phrase: the paragraph's lead operative sentence decides
+        (see the rules in patterns/analysis.toml)."""
         matches = [(self.nlp.vocab.strings[m], a, b) for m, a, b in self.strength(doc)]
-        matches += [(self.nlp.vocab.strings[m], a, b) for m, a, b in self.strength_patterns(doc)]
+        for name, rx in self.strength_regex:
+            for m in rx.finditer(doc.text):
+                if span := doc.char_span(m.start(), m.end(), alignment_mode="expand"):
+                    matches.append((name, span.start, span.end))
+        statuses = [m for m in matches if m[0] == "non_binding_status"]
+        if status := min(statuses, key=lambda m: (m[1], m[1] - m[2]), default=None):
+            return "non_binding", doc[status[1]:status[2]].text
         qualifiers = [(a, b) for name, a, b in matches if name == "qualifiers"]
-        triggers = sorted((m for m in matches if m[0] != "qualifiers"), key=lambda m: (m[1], -(m[2] - m[1])))
+        sentences = self._sentence_starts(doc)
+        decided: list[tuple[str, int, int]] = []
+        for lo, hi in zip(sentences, sentences[1:] + [len(doc)]):
+            found = self._sentence_class([m for m in matches if lo <= m[1] < hi and m[0] != "qualifiers"], qualifiers, doc)
+            if found:
+                decided.append(found)
+        if not decided:
+            return "", ""
+        lead = next((d for d in decided if not (d[0] == "hortatory" and doc[d[1]:d[2]].text.lower() in self.recitals)),
+                    decided[0])
+        name, a, b = lead
+        if name == "descriptive":
+            return "", ""
+        if name == "exception" and doc[a:b].text.lower() == "may" and MOU_PARTIES_RE.search(doc.text):
+            return "non_binding", doc[a:b].text  # a participant's option under an MoU carves out nothing
+        return name, doc[a:b].text
+
+    @staticmethod
+    def _sentence_starts(doc) -> list[int]:
+        """Token indexes where sentences begin: after a full stop followed by a capital or an opening."""
+        starts = [0]
+        for i in range(1, len(doc) - 1):
+            if doc[i].text == "." and (doc[i + 1].is_title or doc[i + 1].is_upper) and len(doc[i - 1]) > 2:
+                starts.append(i + 1)
+        return starts
+
+    def _sentence_class(self, triggers, qualifiers, doc) -> tuple[str, int, int] | None:
+        """One sentence's class with its governing trigger (token span); triggers inside a leading
+        participial recital ("Recognising that each Party may ..., each Party shall") do not count."""
+        if triggers:
+            start = _sentence_start(doc, min(m[1] for m in triggers))
+            if doc[start].lower_ in RECITAL_OPENERS:
+                main = next((k for k in range(start + 1, len(doc) - 1) if doc[k].text == ","
+                             and doc[k + 1].lower_ in MAIN_SUBJECTS), None)
+                if main is not None:
+                    triggers = [m for m in triggers if m[1] > main]
+        triggers = sorted(triggers, key=lambda m: (m[1], -(m[2] - m[1])))
         governing: list[tuple[str, int, int]] = []
         for name, a, b in triggers:  # the earliest, then longest, trigger governs an overlap
             if governing and a < governing[-1][2]:
                 continue
-            if name == "binding" and any(b - 1 <= qa <= b + 1 or a - 4 <= qb <= a for qa, qb in qualifiers):
-                name = "best_endeavour"
+            if name == "binding" or (name == "hortatory" and doc[a:b].text.lower() == "should"):
+                if any(b - 1 <= qa <= b + 8 or a - 4 <= qb <= a for qa, qb in qualifiers):
+                    name = "best_endeavour"
             governing.append((name, a, b))
+        if not governing:
+            return None
+        if governing[0][0] in ("exception", "descriptive") or doc[governing[0][1]:governing[0][2]].text.lower() in self.stances:
+            return governing[0]
         for wanted in self.strength_order:
-            for name, a, b in governing:
-                if name == wanted:
-                    return ("non_binding" if name == "non_binding_status" else name), doc[a:b].text
-        return "", ""
+            for g in governing:
+                if g[0] == wanted:
+                    return g
+        return None
+
+    def _document_strength(self, articles: list[Article], kind: str) -> None:
+        """Document context: in an instrument that disclaims legal effect (an MoU or JDI with a status
+        clause) every operative paragraph is non-binding; in a treaty, "will" with a definite act binds
+        and "will endeavour" is best endeavour."""
+        clauses = [c for art in articles for c in art.clauses]
+        if kind in ("MoU", "JDI"):
+            if any(DISCLAIMER_RE.search(c.text) for c in clauses):
+                for c in clauses:
+                    if c.strength:
+                        c.strength = "non_binding"
+            return
+        for c in clauses:
+            if c.strength == "non_binding" and c.strength_evidence.lower() in TREATY_WILL:
+                c.strength = TREATY_WILL[c.strength_evidence.lower()]
+
+    # ---- topics of paragraphs
+
+    def _paragraph(self, clause: Clause, doc, title: str) -> _Paragraph:
+        """Rule evidence per topic for one paragraph. An operative phrase that is only a short item of a
+        list ("privacy, cybersecurity, consumer confidence") or a passing qualifier ("subject to its laws
+        on privacy") counts as a mention; one inside a defined term counts as nothing."""
+        para = _Paragraph(clause, title)
+        definition = DEFINITION_RE.match(clause.text)
+        term_end = max(definition.end("term"), definition.end("bare")) if definition else -1
+        for ev in self._spans(self.topics, doc, self.topic_patterns):
+            if ev.start >= term_end:
+                passing = _listed(clause.text, ev) or QUALIFIER_RE.search(clause.text[:ev.start])
+                (para.mentions if passing else para.phrases)[ev.label] = ev
+        for ev in self._spans(self.topic_mentions, doc, self.topic_mention_patterns):
+            if ev.start >= term_end and ev.label not in para.phrases and ev.label not in para.mentions:
+                para.mentions[ev.label] = ev
+        para.definitions = bool(definition) or len(DEFINED_TERM_RE.findall(clause.text)) >= 2
+        return para
+
+    def _decide_topics(self, paragraphs: list[_Paragraph]) -> None:
+        """Set each clause's topics, with the evidence that decided them."""
+        self._score(paragraphs)
+        for p in paragraphs:
+            p.clause.topics = self.paragraph_topics(p)
+
+    def _score(self, paragraphs: list[_Paragraph]) -> None:
+        """Similarity of every gated paragraph piece to the exemplars, in one embedding batch."""
+        sim = self.similarity
+        if sim is None:
+            return
+        requests: dict[str, None] = {}
+        for p in paragraphs:
+            if p.definitions:
+                continue
+            p.gated = sim.gate(f"{p.title}. {p.clause.text}".lower()) | ({*p.phrases, *p.mentions} & set(MISSION_TOPICS))
+            if p.gated:
+                p.pieces = [f"{p.title}. {piece}" if p.title else piece for piece in _pieces(p.clause.text)]
+                requests.update(dict.fromkeys(p.pieces))
+        texts = list(requests)
+        scored = dict(zip(texts, sim.scores(texts)))
+        for p in paragraphs:
+            p.scores = [scored[x] for x in p.pieces]
+
+    def paragraph_topics(self, p: _Paragraph) -> list[Evidence]:
+        """A paragraph's topics with the evidence that decided each. Mission topics need an operative
+        phrase, a mention or no rule at all, each with a higher similarity to our exemplars, and no
+        near miss closer than the best exemplar; without the model, operative phrases decide."""
+        out: list[Evidence] = [e for t, e in p.phrases.items() if t not in MISSION_TOPICS]
+        if p.definitions:
+            return out
+        if self.similarity is None:
+            return [e for t, e in p.phrases.items() if t in MISSION_TOPICS] + out
+        for topic in MISSION_TOPICS:
+            if topic not in p.gated or not p.scores:
+                continue
+            d = self.decision[topic]
+            # the paragraph's best fit to the topic, unless a near miss fits it better
+            pos, pos_id, _, _ = max(s[topic] for s in p.scores)
+            if max(s[topic][2] for s in p.scores) > pos + d["veto_margin"]:
+                continue
+            similarity = Evidence(topic, f"similarity {pos:.2f} to {pos_id}")
+            if topic in p.phrases and pos >= d["with_phrase"]:
+                out.append(p.phrases[topic])
+            elif topic in p.mentions and pos >= d["with_mention"]:
+                out += [p.mentions[topic], similarity]
+            elif pos >= d["alone"]:
+                out.append(similarity)
+        return out
 
     # ---- articles and documents
 
+    def prepare_articles(self, articles: list[Article]) -> list[list[_Paragraph]]:
+        """Strength, exceptions, entities and rule evidence of every clause, and the similarity of all
+        gated paragraphs in one embedding batch; topics are decided by `paragraph_topics`."""
+        prepared: list[list[_Paragraph]] = []
+        for art in articles:
+            if not art.clauses:
+                art.clauses = [Clause(text=art.text, page=art.page_start)]
+            paragraphs = []
+            for clause, doc in zip(art.clauses, self.nlp.pipe([c.text for c in art.clauses], batch_size=256)):
+                clause.exceptions = self._spans(self.exceptions, doc)
+                clause.strength, clause.strength_evidence = self._strength(doc)
+                self._entities(clause, doc)
+                paragraphs.append(self._paragraph(clause, doc, art.article_title))
+            prepared.append(paragraphs)
+        self._score([p for paragraphs in prepared for p in paragraphs])
+        return prepared
+
+    def analyse_articles(self, articles: list[Article], kind: str = "") -> list[Article]:
+        """Analyse many articles (of one document of this `kind`) at once; an article's topics are
+        those of its paragraphs."""
+        prepared = self.prepare_articles(articles)
+        self._document_strength(articles, kind)
+        for art, paragraphs in zip(articles, prepared):
+            for p in paragraphs:
+                p.clause.topics = self.paragraph_topics(p)
+            self._link_footnote_exceptions(art)
+            art.topics = sorted({e.label for c in art.clauses for e in c.topics})
+        return articles
+
     def analyse_article(self, art: Article, kind: str = "") -> Article:
-        if not art.clauses:
-            art.clauses = [Clause(text=art.text, page=art.page_start)]
-        texts = [c.text for c in art.clauses]
-        mentions: Counter[str] = Counter()
-        for clause, doc in zip(art.clauses, self.nlp.pipe(texts, batch_size=256)):
-            self.analyse_clause(clause, doc)
-            mentions.update(self.nlp.vocab.strings[m] for m, _, _ in self.topics(doc))
-            mentions.update(self.nlp.vocab.strings[m] for m, _, _ in self.topic_patterns(doc))
-        self._link_footnote_exceptions(art)
-        topics = {e.label for e in self.title_topics(art.article_title)}
-        topics |= {n for n, rx in self.topic_chapter_re.items() if art.chapter_title and rx.search(art.chapter_title)}
-        # A passing mention (a definition, an exceptions list) does not make an article about a topic;
-        # MoU / JDI articles are short lists of cooperation areas, where one mention is the subject.
-        need = self.min_mentions_mou if kind in ("MoU", "JDI") else self.min_mentions
-        topics |= {t for t, n in mentions.items() if n >= need}
-        art.topics = sorted(topics)
-        return art
+        return self.analyse_articles([art], kind)[0]
+
+    def _entities(self, clause: Clause, doc) -> None:
+        entities = [Evidence("LAW", e.text, e.start_char, e.end_char) for e in doc.ents if len(e) > 1]
+        for code in dict.fromkeys(self.nlp.vocab.strings[m] for m, _, _ in self.countries(doc)):
+            entities.append(Evidence("COUNTRY", code))
+        for m in DATE_RE.finditer(clause.text):
+            entities.append(Evidence("DATE", m.group(0), m.start(), m.end()))
+        clause.entities = entities
 
     def _link_footnote_exceptions(self, art: Article) -> None:
         """Carve-outs in footnotes (`X shall not be obliged to apply this paragraph ...`) qualify the
@@ -159,8 +454,7 @@ class Analyser:
                 target.exceptions.append(Evidence(ev.label, f"footnote {number}: {ev.phrase}".strip(), 0, 0))
 
     def analyse_document(self, document: Document) -> Document:
-        for art in document.articles:
-            self.analyse_article(art, document.kind)
+        self.analyse_articles(document.articles, document.kind)
         return document
 
 

@@ -1,0 +1,95 @@
+"""Obligation-strength accuracy and per-class precision / recall on paragraphs labelled by reading.
+
+    python -m bench.strength_eval [--labels bench/labels/strength.jsonl] [--split dev] [--errors]
+
+Each label line is {"doc", "article_number", "para", "label", "split"}; the paragraph text is
+fetched from the benchmark ground truth by `bench/labels/paragraphs.py` (never copied). Every
+labelled document is analysed whole (rules only: strength does not use the similarity signal), so
+document-level context such as an MoU's legal-status disclaimer applies as in ingestion. A clause
+with no strength counts as `none`. `--errors` lists wrong references (ids only): use it on dev.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+LABELS = ("binding", "best_endeavour", "hortatory", "non_binding", "exception", "none")
+
+
+def load_paragraphs(labels: Path):
+    """bench/labels/paragraphs.py next to the labels: the one way to turn a reference into text."""
+    spec = importlib.util.spec_from_file_location("paragraphs", labels.with_name("paragraphs.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def predict(rows: list[dict], P) -> list[str]:
+    """Strength of each labelled paragraph, its whole document analysed as the pipeline would."""
+    from pipeline.analyse import Analyser
+    from pipeline.metadata import detect_kind
+    from pipeline.models import Article, Clause, Document
+
+    an = Analyser(similarity=False)
+    clauses: dict[tuple[str, int, int], Clause] = {}
+    for doc_id in sorted({r["doc"] for r in rows}):
+        gt = P._load(doc_id)
+        doc = Document(doc_id=doc_id, path="", kind=detect_kind(f"{gt.get('name', '')}\n{gt.get('type', '')}"))
+        for k, a in enumerate(gt["articles"]):
+            clause_list = [Clause(text=t, page=0) for t in P.paragraphs(a["text"])]
+            doc.articles.append(Article(doc_id=doc_id, article_number=a["article_number"],
+                                        article_title=a.get("article_title") or "", text=a["text"],
+                                        page_start=0, page_end=0, clauses=clause_list))
+            for i, c in enumerate(clause_list, 1):
+                clauses[(doc_id, k, i)] = c
+        an.analyse_document(doc)
+    out = []
+    for r in rows:
+        gt = P._load(r["doc"])
+        k = next(i for i, a in enumerate(gt["articles"]) if a["article_number"] == r["article_number"])
+        out.append(clauses[(r["doc"], k, r["para"])].strength or "none")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--labels", type=Path, default=ROOT / "labels" / "strength.jsonl")
+    ap.add_argument("--split", action="append", help="only these splits (default: all)")
+    ap.add_argument("--errors", action="store_true")
+    a = ap.parse_args()
+    P = load_paragraphs(a.labels)
+    rows = [json.loads(ln) for ln in a.labels.read_text().splitlines() if ln.strip()]
+    rows = [r for r in rows if not a.split or r["split"] in a.split]
+    preds = predict(rows, P)
+    by_split = defaultdict(list)
+    for r, p in zip(rows, preds):
+        by_split[r["split"]].append((r, p))
+    summary = {}
+    for split, pairs in sorted(by_split.items()):
+        conf = Counter((r["label"], p) for r, p in pairs)
+        per_class = {}
+        for lab in LABELS:
+            tp = conf[(lab, lab)]
+            pred_n = sum(v for (g, p), v in conf.items() if p == lab)
+            gold_n = sum(v for (g, p), v in conf.items() if g == lab)
+            per_class[lab] = {"p": round(tp / pred_n, 3) if pred_n else None,
+                              "r": round(tp / gold_n, 3) if gold_n else None, "n": gold_n}
+        acc = sum(conf[(lab, lab)] for lab in LABELS) / len(pairs)
+        summary[split] = {"paragraphs": len(pairs), "accuracy": round(acc, 4), "per_class": per_class}
+        print(f"== {split}: {len(pairs)} paragraphs, accuracy {acc:.3f}")
+        print("   gold \\ pred " + " ".join(f"{x[:8]:>8s}" for x in LABELS))
+        for g in LABELS:
+            print(f"   {g:12s} " + " ".join(f"{conf[(g, x)]:8d}" for x in LABELS))
+        if a.errors:
+            for r, p in pairs:
+                if p != r["label"]:
+                    print(f"    {r['doc']} {r['article_number']!r} para {r['para']}: gold {r['label']} ours {p}")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Mission-topic precision / recall / F1 on articles labelled by reading.
+
+    python -m bench.topic_eval LABELS.jsonl [LABELS.jsonl ...] [--errors]
+
+Each label line is {"doc", "article_number", "article_index", "topics", "split"}; the article's
+title and text come from the benchmark ground truth (../shared/bench/tota/{doc}.json, or mou/),
+split into numbered paragraphs as the segmenter does. Prints, per split, the figures for: our
+analyser (`ours`), the same rules without the similarity signal (`rules_only`) and a heading-only
+baseline (`heading`: the title names the topic by a plain keyword), and which signal decided our
+positive labels. `--errors` lists the articles we get wrong (ids only, no bench text): use it on dev.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import time
+from collections import Counter, defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+BENCH = Path(os.environ.get("CLAUSEBANK_BENCH", Path(__file__).resolve().parents[2] / "shared" / "bench"))
+if not BENCH.exists():
+    BENCH = Path("/work/shared/bench")
+TOPICS = ("data_flows", "data_localisation", "privacy", "it_mobility")
+# heading-only baseline: the article title names the topic by a plain keyword
+HEADING_KEYWORDS = {
+    "data_flows": re.compile(r"transfer of (information|data)|data flow|flow of (information|data)|"
+                             r"movement of (information|data)|cross-border (information|data)", re.I),
+    "data_localisation": re.compile(r"computing facilit|locali[sz]ation|data storage|location of data", re.I),
+    "privacy": re.compile(r"privacy|personal (data|information)|data protection", re.I),
+    "it_mobility": re.compile(r"temporary entry|movement of (natural )?persons|business (persons|visitors)|visa|"
+                              r"professional qualifications|mobility", re.I),
+}
+PARAGRAPH_MARK = re.compile(r"(?:^|(?<=[.;:])\s+|\n\s*)(\d{1,2})\.\s+(?=[A-Z(\"'“‘])")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Numbered paragraphs "1. ", "2. " ... in sequence (the whole body when unnumbered)."""
+    text = text.strip()
+    starts, wanted, pos = [], 1, 0
+    for mark in PARAGRAPH_MARK.finditer(text):
+        if mark.start() >= pos and int(mark.group(1)) == wanted:
+            starts.append((mark.start(), mark.end()))
+            wanted, pos = wanted + 1, mark.end()
+    if not starts:
+        return [text] if text else []
+    ends = [m for m, _ in starts[1:]] + [len(text)]
+    parts = [text[b:e].strip() for (_, b), e in zip(starts, ends)]
+    if chapeau := text[:starts[0][0]].strip():
+        parts[0] = f"{chapeau} {parts[0]}"
+    return parts
+
+
+@lru_cache(maxsize=128)
+def ground_truth(doc: str) -> dict:
+    folder = "mou" if doc.startswith("mou_") else "tota"
+    return json.loads((BENCH / folder / f"{doc}.json").read_text(encoding="utf-8"))
+
+
+def labelled_article(row: dict):
+    """The Article a label line points at, with its paragraphs as clauses."""
+    from pipeline.models import Article, Clause
+
+    arts = ground_truth(row["doc"])["articles"]
+    idx = row.get("article_index")
+    if idx is None or idx >= len(arts) or arts[idx]["article_number"] != row["article_number"]:
+        idx = next(i for i, a in enumerate(arts) if a["article_number"] == row["article_number"])
+    a = arts[idx]
+    return Article(doc_id=row["doc"], article_number=a["article_number"], article_title=a.get("article_title") or "",
+                   text=a["text"], page_start=a.get("page_start", 0), page_end=a.get("page_end", 0),
+                   chapter_number=a.get("chapter_number") or "", chapter_title=a.get("chapter_title") or "",
+                   clauses=[Clause(text=p, page=a.get("page_start", 0)) for p in paragraphs(a["text"])])
+
+
+def prf(gold: list[set], pred: list[set], topic: str) -> dict:
+    tp = sum(topic in g and topic in p for g, p in zip(gold, pred))
+    fp = sum(topic not in g and topic in p for g, p in zip(gold, pred))
+    fn = sum(topic in g and topic not in p for g, p in zip(gold, pred))
+    prec = tp / (tp + fp) if tp + fp else 1.0
+    rec = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"p": round(prec, 3), "r": round(rec, 3), "f1": round(f1, 3), "support": tp + fn, "tp": tp, "fp": fp}
+
+
+def deciding_signal(art, topic: str) -> str:
+    """'rule', 'similarity' or 'rule+similarity': what decided the topic in the article's paragraphs."""
+    kinds = set()
+    for c in art.clauses:
+        evs = [e for e in c.topics if e.label == topic]
+        if evs:
+            sim = any(e.phrase.startswith("similarity ") for e in evs)
+            rule = any(not e.phrase.startswith("similarity ") for e in evs)
+            kinds.add("rule+similarity" if sim and rule else "similarity" if sim else "rule")
+    return "rule" if kinds == {"rule"} else "similarity" if kinds == {"similarity"} else "rule+similarity"
+
+
+def speed(doc_ids: list[str]) -> None:
+    """Whole-document analysis time with and without the similarity signal (model load excluded)."""
+    from pipeline.analyse import Analyser, topic_similarity
+    from pipeline.models import Document
+
+    t = time.perf_counter()
+    topic_similarity()
+    load = time.perf_counter() - t
+    result = {"model_load_s": round(load, 2)}
+    for name, an in (("rules_only", Analyser(similarity=False)), ("ours", Analyser())):
+        pages = clauses = 0
+        elapsed = 0.0
+        for doc_id in doc_ids:
+            gt = ground_truth(doc_id)
+            rows = [{"doc": doc_id, "article_number": a["article_number"], "article_index": i}
+                    for i, a in enumerate(gt["articles"])]
+            doc = Document(doc_id=doc_id, path="", kind="FTA", articles=[labelled_article(r) for r in rows])
+            t = time.perf_counter()
+            an.analyse_document(doc)
+            elapsed += time.perf_counter() - t
+            pages += gt.get("pages") or max(a["page_end"] for a in gt["articles"])
+            clauses += sum(len(a.clauses) for a in doc.articles)
+        result[name] = {"docs": len(doc_ids), "pages": pages, "clauses": clauses, "seconds": round(elapsed, 2),
+                        "ms_per_page": round(1000 * elapsed / pages, 1), "clauses_per_s": round(clauses / elapsed)}
+    sim = topic_similarity()
+    result["embedded_texts"] = sim.embedder.encoded if sim else 0
+    print(json.dumps(result))
+
+
+def sweep(rows: list[dict]) -> None:
+    """Per topic, the thresholds with the best F1 (then recall) on the dev rows only."""
+    import itertools
+
+    from pipeline.analyse import Analyser
+
+    rows = [r for r in rows if r["split"] == "dev"]
+    an = Analyser()
+    arts = [labelled_article(r) for r in rows]
+    prepared = an.prepare_articles(arts)
+    grid = {"with_phrase": [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6], "with_mention": [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7],
+            "alone": [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9], "veto_margin": [-0.05, 0.0, 0.05, 0.1, 1.0]}
+    for topic in TOPICS:
+        gold = [topic in r["topics"] for r in rows]
+        results = []
+        for values in itertools.product(*grid.values()):
+            an.decision[topic] = dict(zip(grid, values))
+            pred = [any(e.label == topic for p in paras for e in an.paragraph_topics(p)) for paras in prepared]
+            tp = sum(g and q for g, q in zip(gold, pred))
+            fp = sum(q and not g for g, q in zip(gold, pred))
+            fn = sum(g and not q for g, q in zip(gold, pred))
+            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            results.append((round(f1, 3), tp - fn, -fp, values))
+        results.sort(reverse=True)
+        print(topic, "support", sum(gold), "best (f1, tp-fn, -fp, thresholds):")
+        for r in results[:8]:
+            print("   ", r)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("labels", nargs="*", type=Path)
+    ap.add_argument("--speed", help="comma-separated doc ids: time whole-document analysis instead")
+    ap.add_argument("--errors", action="store_true", help="list wrong articles (ids only); dev only")
+    ap.add_argument("--sweep", action="store_true", help="search the decision thresholds on split=dev rows")
+    a = ap.parse_args()
+    if a.speed:
+        return speed(a.speed.split(","))
+    if a.sweep:
+        return sweep([json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()])
+    from pipeline.analyse import Analyser, topic_similarity
+
+    rows = [json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()]
+    ours, rules = Analyser(), Analyser(similarity=False)
+    if topic_similarity() is None:
+        raise SystemExit("similarity model did not load")
+    arts = [labelled_article(r) for r in rows]
+    t = time.perf_counter()
+    ours.analyse_articles(arts)
+    elapsed = time.perf_counter() - t
+    pred_ours = [set(x.topics) & set(TOPICS) for x in arts]
+    pred_rules = [set(x.topics) & set(TOPICS) for x in rules.analyse_articles([labelled_article(r) for r in rows])]
+    pred_head = [{tp for tp, rx in HEADING_KEYWORDS.items() if rx.search(x.article_title)} for x in arts]
+    by_split = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_split[r["split"]].append(i)
+    summary = {}
+    for split, idx in sorted(by_split.items()):
+        gold = [set(rows[i]["topics"]) for i in idx]
+        res = {name: {tp: prf(gold, [pred[i] for i in idx], tp) for tp in TOPICS}
+               for name, pred in (("ours", pred_ours), ("rules_only", pred_rules), ("heading", pred_head))}
+        signals = Counter(f"{tp}:{deciding_signal(arts[i], tp)}" for i in idx for tp in sorted(pred_ours[i]))
+        summary[split] = {"articles": len(idx), **res, "decided_by": dict(sorted(signals.items()))}
+        print(f"== {split}: {len(idx)} articles")
+        for name in ("ours", "rules_only", "heading"):
+            print(f"  {name:10s} " + "  ".join(f"{tp} P {m['p']:.2f} R {m['r']:.2f} F1 {m['f1']:.2f} (n={m['support']})"
+                                              for tp, m in res[name].items()))
+        print("  decided by:", dict(sorted(signals.items())))
+        if a.errors:
+            for i in idx:
+                if pred_ours[i] != set(rows[i]["topics"]):
+                    ev = {tp: [e.phrase for c in arts[i].clauses for e in c.topics if e.label == tp][:3]
+                          for tp in pred_ours[i]}
+                    print(f"    {rows[i]['doc']} {rows[i]['article_number']!r} gold={sorted(rows[i]['topics'])} "
+                          f"ours={sorted(pred_ours[i])} {ev}")
+    clauses = sum(len(x.clauses) for x in arts)
+    summary["speed"] = {"articles": len(arts), "clauses": clauses, "seconds": round(elapsed, 2),
+                        "clauses_per_s": round(clauses / elapsed, 1)}
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
