@@ -152,7 +152,7 @@ def search(
     kind: Annotated[Optional[str], typer.Option(help="FTA, MoU, JDI, protocol.")] = None,
     year_from: Annotated[Optional[int], typer.Option("--from", help="Signed in or after this year.")] = None,
     year_to: Annotated[Optional[int], typer.Option("--to", help="Signed in or before this year.")] = None,
-    strength: Annotated[Optional[str], typer.Option(help="binding, best_endeavour, hortatory, non_binding, exception.")] = None,
+    strength: Annotated[Optional[str], typer.Option(help="binding, best_endeavour, hortatory, non_binding, or exception (carve-outs).")] = None,
     doc: Annotated[Optional[str], typer.Option(help="Only this document.")] = None,
     tables: Annotated[bool, typer.Option("--tables", help="Include tariff schedules and other long tables.")] = False,
     top: Annotated[int, typer.Option(help="How many articles to return.")] = 10,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .countries import country_name_map
+from .metadata import kind_family
 from .models import Article, Clause, Document, Evidence
 
 if TYPE_CHECKING:
@@ -81,6 +82,12 @@ class TopicSimilarity:
     def __init__(self, exemplars_path: Path = EXEMPLARS):
         from .embed import Embedder
 
+        import multiprocessing
+
+        if multiprocessing.parent_process() is not None:  # a parse worker: one core each, not all of them
+            import torch
+
+            torch.set_num_threads(1)
         cfg = tomllib.loads(exemplars_path.read_text(encoding="utf-8"))
         self.embedder = Embedder()
         self.gates = {t: [re.compile(g) for g in s["gate"]] for t, s in cfg["topics"].items()}
@@ -320,7 +327,7 @@ class Analyser:
         clause) every operative paragraph is non-binding; in a treaty, "will" with a definite act binds
         and "will endeavour" is best endeavour."""
         clauses = [c for art in articles for c in art.clauses]
-        if kind in ("MoU", "JDI"):
+        if kind_family(kind) in ("MoU", "JDI"):
             if any(DISCLAIMER_RE.search(c.text) for c in clauses):
                 for c in clauses:
                     if c.strength:
@@ -454,7 +461,8 @@ class Analyser:
                 target.exceptions.append(Evidence(ev.label, f"footnote {number}: {ev.phrase}".strip(), 0, 0))
 
     def analyse_document(self, document: Document) -> Document:
-        self.analyse_articles(document.articles, document.kind)
+        """Analyse the articles and annexes; long tables (tariff schedules) carry no clauses to read."""
+        self.analyse_articles([a for a in document.articles if a.unit != "table"], document.kind)
         return document
 
 
