@@ -20,13 +20,15 @@ from .fileutil import atomic_write
 NUM_PERM = 128
 SHINGLE = 3  # words
 SIGNATURES = "lineage.npz"
-# modal phrases, longest first so "shall not" is read before "shall"
+# Modal phrases (the verb that sets how strongly a Party is bound, not the verb it is bound to do),
+# longest first so "shall not" is read before "shall"; spelling variants are read as one phrase.
 MODALS = sorted([
-    "shall", "shall not", "must", "must not", "shall endeavour", "shall endeavor", "shall endeavour to",
-    "shall make every effort", "shall make every effort to", "shall seek to", "shall strive to", "shall ensure",
-    "may", "may not", "should", "should not", "will", "will not", "will endeavour", "will endeavour to",
-    "endeavour to", "endeavor to", "is encouraged to", "are encouraged to", "shall cooperate", "agree to",
+    "shall", "shall not", "must", "must not", "may", "may not", "should", "should not", "will", "will not",
+    "shall endeavour to", "shall endeavor to", "shall make every effort to", "shall seek to", "shall strive to",
+    "will endeavour to", "will endeavor to", "endeavour to", "endeavor to", "shall use best endeavours to",
+    "is encouraged to", "are encouraged to", "agree to",
 ], key=lambda m: -len(m.split()))
+SPELLING = {"endeavor": "endeavour"}
 
 
 def words(text: str) -> list[str]:
@@ -173,32 +175,51 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     return out
 
 
-def modal_phrases(tokens: list[str]) -> list[str]:
-    """The modal verb phrases in a word sequence, in reading order ("shall endeavour to" → "shall endeavour")."""
+def modal_tokens(tokens: list[str]) -> list[str]:
+    """The words with each modal phrase collapsed into one token `"<shall endeavour>"`, read longest
+    first ("shall not" before "shall"); a trailing "to" is dropped and spelling variants are unified."""
     out, i = [], 0
     while i < len(tokens):
         for m in MODALS:
             n = len(m.split())
             if tokens[i:i + n] == m.split():
-                out.append(m.removesuffix(" to"))
+                phrase = " ".join(SPELLING.get(w, w) for w in m.removesuffix(" to").split())
+                out.append(f"<{phrase}>")
                 i += n
                 break
         else:
+            out.append(tokens[i])
             i += 1
     return out
 
 
+def modal_phrases(tokens: list[str]) -> list[str]:
+    """The modal verb phrases in a word sequence, in reading order ("shall endeavour to" → "shall endeavour")."""
+    return [t[1:-1] for t in modal_tokens(tokens) if t.startswith("<")]
+
+
 def modality_changes(old: str, new: str) -> list[tuple[str, str]]:
-    """Modal phrases that one edit turned into another, e.g. ("shall", "shall endeavour") or
-    ("shall not", "may"). Each changed run of words is read with one word of context on each side,
-    so an insertion after "shall" is seen as a change of "shall"; a sentence added or removed whole
-    is not a change of modality."""
-    a, b = words(old), words(new)
+    """Modal phrases that an edit turned into another, e.g. ("shall", "shall endeavour") or
+    ("shall not", "may"), in reading order. The two texts are aligned with every modal phrase read
+    as the same placeholder, so a modal is paired with the one that stands in its place: same words
+    around it. Modals in a sentence added or removed whole have no partner and are not a change."""
+    a, b = modal_tokens(words(old)), modal_tokens(words(new))
+    generic = [["<modal>" if t.startswith("<") else t for t in seq] for seq in (a, b)]
+    ops = difflib.SequenceMatcher(None, *generic, autojunk=False).get_opcodes()
     changes = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
+    for n, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag != "equal":
             continue
-        before, after = modal_phrases(a[max(0, i1 - 1):i2 + 1]), modal_phrases(b[max(0, j1 - 1):j2 + 1])
-        if before and after and before != after:
-            changes += [(x, y) for x, y in zip(before, after) if x != y]
+        # a modal at the edge of an aligned run, next to words only one text has, may belong to a
+        # sentence added or removed ("Each Party shall" + the rest of another sentence): paired only
+        # when the words beside it were replaced (an edit of the clause), not merely added or removed
+        left_ok = n == 0 or ops[n - 1][0] == "replace"
+        right_ok = n == len(ops) - 1 or ops[n + 1][0] == "replace"
+        for k in range(i2 - i1):
+            x, y = a[i1 + k], b[j1 + k]
+            if x == y or not x.startswith("<"):
+                continue
+            if (k == 0 and not left_ok) or (k == i2 - i1 - 1 and not right_ok):
+                continue
+            changes.append((x[1:-1], y[1:-1]))
     return changes
