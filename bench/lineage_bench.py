@@ -4,6 +4,7 @@
     python -m bench.lineage_bench copies  [--sample 150] [--seed 7]
     python -m bench.lineage_bench latency HOME [--lookups 50] [--partner KOR]
     python -m bench.lineage_bench sync    HOME
+    python -m bench.lineage_bench subset  HOME DEST [--distractors 1500]
 
 recall: for each query article of bench/lineage_families.json, its relatives are the articles of
 OTHER agreements whose ground-truth title is in the family's title list (and, when the family says
@@ -30,6 +31,8 @@ import statistics
 import time
 from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -92,29 +95,27 @@ def run_recall(home: Path, families_path: Path) -> dict:
             q = fam["query"]
             found = store.find_articles(q["doc"], q["article_number"])
             rel = relatives(gt, fam)
+            head = {"family": fam["name"], "split": fam["split"], "query": f"{q['doc']} / {q['article_number']}",
+                    "relatives": len(rel)}
             if not found:
-                rows.append({"family": fam["name"], "query": f"{q['doc']} / {q['article_number']}",
-                             "relatives": len(rel), "error": "query article not in the store"})
+                rows.append({**head, "error": "query article not in the store"})
                 continue
             art = found[0]
             me = (art.doc_id, article_key(art.article_number))
             family = similar_articles(store, q["doc"], q["article_number"], top=K + 1, index=index, signatures=sigs)
-            ours = [(r.doc, article_key(r.article_number)) for r in sorted(family, key=lambda r: -_rank_score(r))
-                    if (r.doc, article_key(r.article_number)) != me][:K]
+            ours = [(r.doc, article_key(r.article_number)) for r in family][:K + 1]
+            ours = [k for k in ours if k != me][:K]
             vec = index.index.reconstruct(int(art.id))
             faiss_ids = [i for i, _ in index.search(vec, K + 1) if i != art.id][:K]
             bm25_ids = [i for i in store.bm25(list(dict.fromkeys(words(art.text))), limit=K + 1) if i != art.id][:K]
-            rows.append({"family": fam["name"], "query": f"{q['doc']} / {q['article_number']}",
-                         "relatives": len(rel), "ours": recall_at(ours, rel),
+            rows.append({**head, "ours": recall_at(ours, rel),
                          "faiss": recall_at(keys(faiss_ids, art.id), rel),
                          "bm25": recall_at(keys(bm25_ids, art.id), rel)})
     scored = [r for r in rows if "error" not in r]
-    means = {m: statistics.mean(r[m] for r in scored) for m in ("ours", "faiss", "bm25")}
+    means = {split: {m: round(statistics.mean(r[m] for r in part), 3) for m in ("ours", "faiss", "bm25")}
+             for split, part in (("all", scored), ("dev", [r for r in scored if r["split"] == "dev"]),
+                                 ("test", [r for r in scored if r["split"] == "test"])) if part}
     return {"families": rows, "mean": means, "queries": len(scored), "missing": len(rows) - len(scored)}
-
-
-def _rank_score(r) -> float:
-    return max(r.similarity, r.jaccard)
 
 
 # ---------------------------------------------------------------- modality changes on constructed copies
@@ -294,6 +295,63 @@ def run_latency(home: Path, lookups: int, partner: str) -> dict:
             "matrix_ms_best": round(min(matrix), 1)}
 
 
+def make_subset(src: Path, dest: Path, distractors: int, families_path: Path) -> dict:
+    """A smaller copy of a bench store for when the full FAISS index is not there: every article of
+    every family's titles, each query's 100 nearest articles by BM25 and by Jaccard over the whole
+    store (the ones that compete for its top 20), and `distractors` more drawn at random; the rest
+    is deleted, then the signatures are synced and the body vectors computed."""
+    import shutil
+    import sqlite3
+
+    from pipeline.embed import Embedder
+    from pipeline.index import INDEX_FILES, VectorIndex, article_text
+    from pipeline.lineage import SIGNATURES, SignatureIndex, signature, sync_signatures, words
+    from pipeline.models import article_key
+    from pipeline.store import DB_NAME, Store
+
+    dest.mkdir(parents=True, exist_ok=True)
+    sqlite3.connect(src / DB_NAME).backup(sqlite3.connect(dest / DB_NAME))
+    shutil.copy(src / SIGNATURES, dest / SIGNATURES)
+    if (src / "embeddings.sqlite").exists():  # vectors already computed there are reused
+        sqlite3.connect(src / "embeddings.sqlite").backup(sqlite3.connect(dest / "embeddings.sqlite"))
+    gt = ground_truth()
+    families = json.loads(families_path.read_text())["families"]
+    with Store(dest) as store:
+        by_key = {}
+        for i, doc, number in store.db.execute("SELECT id, doc_id, article_number FROM articles"):
+            by_key.setdefault((doc, article_key(number)), []).append(i)
+        keep: set[int] = set()
+        sigs = SignatureIndex(dest)
+        for fam in families:
+            for key in relatives(gt, {**fam, "query": {"doc": ""}}):
+                keep.update(by_key.get(key, []))
+            found = store.find_articles(fam["query"]["doc"], fam["query"]["article_number"])
+            if not found:
+                continue
+            art = found[0]
+            keep.add(art.id)
+            keep.update(store.bm25(list(dict.fromkeys(words(art.text))), limit=100))
+            jac = sigs.jaccard(signature(art.text))
+            keep.update(sigs.ids[np.argsort(-jac)[:100]].tolist())
+        picked = len(keep)
+        rest = sorted(set(store.article_ids()) - keep)
+        keep.update(random.Random(5).sample(rest, min(distractors, len(rest))))
+        gone = sorted(set(store.article_ids()) - keep)
+        with store.transaction() as db:
+            for n in range(0, len(gone), 900):
+                chunk = gone[n:n + 900]
+                db.execute(f"DELETE FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        t = time.perf_counter()
+        sync_signatures(store)
+        arts = store.articles_by_id(sorted(keep), with_parts=False)
+        index = VectorIndex(dest / INDEX_FILES["body"])
+        ids = sorted(arts)
+        index.add(ids, Embedder(dest).encode([article_text(arts[i]) for i in ids]))
+        index.save()
+    return {"articles": len(keep), "family_and_neighbours": picked, "random": len(keep) - picked,
+            "embedding_seconds": round(time.perf_counter() - t, 1)}
+
+
 def run_sync(home: Path) -> dict:
     from pipeline.lineage import SIGNATURES, sync_signatures
     from pipeline.store import Store
@@ -309,9 +367,11 @@ def run_sync(home: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["recall", "copies", "latency", "sync"])
+    ap.add_argument("part", choices=["recall", "copies", "latency", "sync", "subset"])
     ap.add_argument("home", nargs="?", type=Path)
+    ap.add_argument("dest", nargs="?", type=Path, help="subset: the new store's home")
     ap.add_argument("--families", type=Path, default=FAMILIES)
+    ap.add_argument("--distractors", type=int, default=1500, help="subset: random articles added")
     ap.add_argument("--sample", type=int, default=150)
     ap.add_argument("--seed", type=int, default=7, help="copies: which articles and edits")
     ap.add_argument("--lookups", type=int, default=50)
@@ -321,7 +381,8 @@ def main() -> None:
         ap.error(f"{args.part} needs the store's home folder")
     out = {"recall": lambda: run_recall(args.home, args.families), "copies": lambda: run_copies(args.sample, args.seed),
            "latency": lambda: run_latency(args.home, args.lookups, args.partner),
-           "sync": lambda: run_sync(args.home)}[args.part]()
+           "sync": lambda: run_sync(args.home),
+           "subset": lambda: make_subset(args.home, args.dest, args.distractors, args.families)}[args.part]()
     print(json.dumps(out, indent=1))
 
 

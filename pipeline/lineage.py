@@ -41,12 +41,13 @@ def shingles(text: str, k: int = SHINGLE) -> set[str]:
 
 
 def signature(text: str) -> np.ndarray:
-    """The MinHash signature (NUM_PERM uint64 values) of a text's word shingles."""
+    """The MinHash signature (NUM_PERM values) of a text's word shingles. datasketch keeps hash
+    values below 2**32, so they are stored as uint32: half the file, twice as fast to compare."""
     from datasketch import MinHash
 
     mh = MinHash(num_perm=NUM_PERM, seed=1)
     mh.update_batch([s.encode() for s in shingles(text)])
-    return mh.hashvalues.astype(np.uint64)
+    return mh.hashvalues.astype(np.uint32)
 
 
 class SignatureIndex:
@@ -55,10 +56,11 @@ class SignatureIndex:
     def __init__(self, home: Path | str):
         self.path = Path(home) / SIGNATURES
         self.ids = np.zeros(0, dtype=np.int64)
-        self.sigs = np.zeros((0, NUM_PERM), dtype=np.uint64)
+        self.sigs = np.zeros((0, NUM_PERM), dtype=np.uint32)
         if self.path.exists():
             with np.load(self.path) as data:
-                self.ids, self.sigs = data["ids"], data["sigs"]
+                self.ids, self.sigs = data["ids"], data["sigs"].astype(np.uint32)
+        self._row: dict[int, int] | None = None
 
     def sync(self, articles: dict[int, str]) -> dict[str, int]:
         """Hold exactly the articles given (id → text): drop the ones gone, sign only the new ones."""
@@ -69,13 +71,36 @@ class SignatureIndex:
         if new:
             self.ids = np.concatenate([self.ids, np.asarray(new, dtype=np.int64)])
             self.sigs = np.vstack([self.sigs, np.stack([signature(articles[i]) for i in new])])
+        self._row = None
         if new or removed or not self.path.exists():
             atomic_write(self.path, lambda tmp: _save_npz(tmp, self.ids, self.sigs))
         return {"signed": len(new), "removed": removed}
 
+    def row(self, article_id: int) -> int | None:
+        if self._row is None:
+            self._row = {int(i): n for n, i in enumerate(self.ids.tolist())}
+        return self._row.get(int(article_id))
+
     def jaccard(self, sig: np.ndarray) -> np.ndarray:
         """Estimated Jaccard similarity of `sig` with every stored signature, in `self.ids` order."""
         return (self.sigs == sig).mean(axis=1) if len(self.ids) else np.zeros(0)
+
+    def nearest(self, article_id: int, text: str, k: int) -> dict[int, float]:
+        """The k articles whose word shingles overlap most with this one's (its stored signature, or
+        one made from `text` when it has none yet), id → estimated Jaccard."""
+        row = self.row(article_id)
+        jac = self.jaccard(self.sigs[row] if row is not None else signature(text))
+        if not len(jac):
+            return {}
+        top = np.argpartition(-jac, min(k, len(jac) - 1))[:k]
+        return {int(self.ids[i]): float(jac[i]) for i in top}
+
+    def pairwise(self, article_id: int, text: str, others: list[int]) -> dict[int, float]:
+        """Estimated Jaccard of one article with each of `others` (absent ones are left out)."""
+        row = self.row(article_id)
+        sig = self.sigs[row] if row is not None else signature(text)
+        rows = {i: self.row(i) for i in others}
+        return {i: float((self.sigs[r] == sig).mean()) for i, r in rows.items() if r is not None}
 
 
 def _save_npz(tmp: str, ids: np.ndarray, sigs: np.ndarray) -> None:
@@ -108,11 +133,18 @@ class Relative:
                 "jaccard": round(self.jaccard, 4), "citation": self.citation}
 
 
+def family_score(cosine: float, jaccard: float) -> float:
+    """How the two figures rank relatives: whichever says more (a copy has a high Jaccard, a
+    paraphrase only a high cosine)."""
+    return max(cosine, jaccard)
+
+
 def similar_articles(store, doc_id: str, number: str, *, top: int = 20, min_similarity: float = 0.0,
                      index=None, signatures: SignatureIndex | None = None) -> list[Relative]:
     """An article's family across the store: its near-copies (Jaccard) and paraphrases (vectors),
     oldest first, the earliest marked as the likely template, each with a diff against it.
-    The article itself is part of the family. `index`: the FAISS body index (loaded when None)."""
+    The article itself is part of the family. `index` (the FAISS body index) and `signatures` are
+    loaded from the store's home when not given; pass them to look up many articles."""
     from .search import make_hit
 
     found = store.find_articles(doc_id, number)
@@ -120,17 +152,19 @@ def similar_articles(store, doc_id: str, number: str, *, top: int = 20, min_simi
         raise KeyError(f"no article {number!r} in {doc_id!r}")
     art = found[0]
     signatures = signatures or SignatureIndex(store.home)
-    jac = dict(zip(signatures.ids.tolist(), signatures.jaccard(signature(art.text)).tolist()))
-    cos = _vector_neighbours(store, art.id, top * 3, index)
-    by_jaccard = sorted(jac, key=lambda i: -jac[i])[:top * 3]
-    candidates = list(dict.fromkeys([art.id, *by_jaccard, *cos]))
-    score = {i: max(jac.get(i, 0.0), cos.get(i, 0.0)) for i in candidates}
-    chosen = [i for i in sorted(candidates, key=lambda i: -score[i]) if score[i] >= min_similarity or i == art.id]
-    chosen = chosen[:top] if art.id in chosen[:top] else [art.id, *chosen[:top - 1]]
+    index = index if index is not None else _body_index(store)
+    jac = signatures.nearest(art.id, art.text, top * 3)
+    cos = _vector_neighbours(art.id, top * 3, index)
+    # each candidate gets both figures, whichever list it came from
+    jac.update(signatures.pairwise(art.id, art.text, [i for i in cos if i not in jac]))
+    cos.update(_cosines(art.id, [i for i in jac if i not in cos], index))
+    score = {i: family_score(cos.get(i, 0.0), jac.get(i, 0.0)) for i in {*jac, *cos} - {art.id}}
+    ranked = [i for i in sorted(score, key=lambda i: -score[i]) if score[i] >= min_similarity][:top - 1]
+    chosen = [art.id, *ranked]
     arts = store.articles_by_id(chosen, with_parts=False)
     docs = store.documents_by_id([a.doc_id for a in arts.values()])
     family = [Relative(a.doc_id, a.article_number, a.article_title, docs[a.doc_id].date_signed,
-                       cos.get(i, 1.0 if i == art.id else 0.0), jac.get(i, 1.0 if i == art.id else 0.0),
+                       1.0 if i == art.id else cos.get(i, 0.0), 1.0 if i == art.id else jac.get(i, 0.0),
                        make_hit(a, docs[a.doc_id]).citation)
               for i, a in arts.items()]
     family.sort(key=lambda r: (r.date_signed or "9999", r.doc, r.article_number))
@@ -144,20 +178,34 @@ def similar_articles(store, doc_id: str, number: str, *, top: int = 20, min_simi
     return family
 
 
-def _vector_neighbours(store, article_id: int, k: int, index=None) -> dict[int, float]:
-    """Cosine similarity of the article's stored vector to its k nearest articles (empty without an index)."""
-    if index is None:
-        from .index import INDEX_FILES, VectorIndex
+def _body_index(store):
+    """The FAISS body index of the store, or None when there is none."""
+    from .index import INDEX_FILES, VectorIndex
 
-        path = store.home / INDEX_FILES["body"]
-        if not path.exists():
-            return {}
-        index = VectorIndex.load(path)
+    path = store.home / INDEX_FILES["body"]
+    return VectorIndex.load(path) if path.exists() else None
+
+
+def _stored_vector(article_id: int, index) -> np.ndarray | None:
     try:
-        vec = index.index.reconstruct(int(article_id))
+        return index.index.reconstruct(int(article_id))
     except RuntimeError:  # not in the index (stale, or indexing skipped)
+        return None
+
+
+def _cosines(article_id: int, others: list[int], index) -> dict[int, float]:
+    """Cosine of the article's stored vector with each of `others` that the index holds."""
+    vec = _stored_vector(article_id, index) if index is not None and others else None
+    if vec is None:
         return {}
-    return dict(index.search(np.asarray(vec), k))
+    found = {i: v for i in others if (v := _stored_vector(i, index)) is not None}
+    return {i: float(v @ vec) for i, v in found.items()}
+
+
+def _vector_neighbours(article_id: int, k: int, index) -> dict[int, float]:
+    """Cosine similarity of the article's stored vector to its k nearest articles (empty without an index)."""
+    vec = _stored_vector(article_id, index) if index is not None else None
+    return dict(index.search(np.asarray(vec), k)) if vec is not None else {}
 
 
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
