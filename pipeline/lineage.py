@@ -20,6 +20,7 @@ from .fileutil import atomic_write
 NUM_PERM = 128
 SHINGLE = 3  # words
 SIGNATURES = "lineage.npz"
+COPY_MIN_JACCARD = 0.1  # below this share of 3-word runs two articles are not copies of each other
 # Modal phrases (the verb that sets how strongly a Party is bound, not the verb it is bound to do),
 # longest first so "shall not" is read before "shall"; spelling variants are read as one phrase.
 MODALS = sorted([
@@ -29,6 +30,11 @@ MODALS = sorted([
     "is encouraged to", "are encouraged to", "agree to",
 ], key=lambda m: -len(m.split()))
 SPELLING = {"endeavor": "endeavour"}
+# modal phrases by first word, each as (its words, what it is reported as), longest first
+_MODALS_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+for _m in MODALS:
+    _MODALS_BY_FIRST.setdefault(_m.split()[0], []).append(
+        (tuple(_m.split()), " ".join(SPELLING.get(w, w) for w in _m.removesuffix(" to").split())))
 
 
 def words(text: str) -> list[str]:
@@ -83,7 +89,7 @@ class SignatureIndex:
 
     def jaccard(self, sig: np.ndarray) -> np.ndarray:
         """Estimated Jaccard similarity of `sig` with every stored signature, in `self.ids` order."""
-        return (self.sigs == sig).mean(axis=1) if len(self.ids) else np.zeros(0)
+        return np.count_nonzero(self.sigs == sig, axis=1) / NUM_PERM if len(self.ids) else np.zeros(0)
 
     def nearest(self, article_id: int, text: str, k: int) -> dict[int, float]:
         """The k articles whose word shingles overlap most with this one's (its stored signature, or
@@ -170,12 +176,34 @@ def similar_articles(store, doc_id: str, number: str, *, top: int = 20, min_simi
     family.sort(key=lambda r: (r.date_signed or "9999", r.doc, r.article_number))
     if family:
         family[0].template = True
-        text = {(a.doc_id, a.article_number): a.text for a in arts.values()}
-        base = text[(family[0].doc, family[0].article_number)]
+        by_key = {(a.doc_id, a.article_number): a for a in arts.values()}
+        base = by_key[(family[0].doc, family[0].article_number)]
+        shared = signatures.pairwise(base.id, base.text, [a.id for a in arts.values()])
         for r in family[1:]:
-            r.diff = word_diff(base, text[(r.doc, r.article_number)])
-            r.modality_changes = modality_changes(base, text[(r.doc, r.article_number)])
+            other = by_key[(r.doc, r.article_number)]
+            # a text that shares almost no wording with the template is a paraphrase: a word diff
+            # or modal pairing between the two would be noise (and costs the most time)
+            if shared.get(other.id, 1.0) >= COPY_MIN_JACCARD:
+                r.diff = word_diff(base.text, other.text)
+                r.modality_changes = modality_changes(base.text, other.text)
     return family
+
+
+class Lineage:
+    """Many lookups in one process (a web app, a batch): the signatures and the FAISS body index
+    loaded once, `similar(doc, number)` as `similar_articles`."""
+
+    def __init__(self, store, index=None):
+        import faiss
+
+        # one lookup at a time: one FAISS thread beats several spinning on a busy machine (as search does)
+        faiss.omp_set_num_threads(1)
+        self.store = store
+        self.signatures = SignatureIndex(store.home)
+        self.index = index if index is not None else _body_index(store)
+
+    def similar(self, doc_id: str, number: str, **kw) -> list[Relative]:
+        return similar_articles(self.store, doc_id, number, index=self.index, signatures=self.signatures, **kw)
 
 
 def _body_index(store):
@@ -228,12 +256,10 @@ def modal_tokens(tokens: list[str]) -> list[str]:
     first ("shall not" before "shall"); a trailing "to" is dropped and spelling variants are unified."""
     out, i = [], 0
     while i < len(tokens):
-        for m in MODALS:
-            n = len(m.split())
-            if tokens[i:i + n] == m.split():
-                phrase = " ".join(SPELLING.get(w, w) for w in m.removesuffix(" to").split())
-                out.append(f"<{phrase}>")
-                i += n
+        for phrase, name in _MODALS_BY_FIRST.get(tokens[i], ()):
+            if tuple(tokens[i:i + len(phrase)]) == phrase:
+                out.append(f"<{name}>")
+                i += len(phrase)
                 break
         else:
             out.append(tokens[i])

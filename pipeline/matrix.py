@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import Article, Document
+from .models import Article, Document, Filters
 
 MISSION_TOPICS = ("data_flows", "data_localisation", "privacy", "it_mobility")
 STRENGTH_RANK = {"binding": 4, "best_endeavour": 3, "hortatory": 2, "non_binding": 1}
@@ -74,7 +74,10 @@ def agreement_rows(store, partner: str, topics: tuple[str, ...] = MISSION_TOPICS
     rows = []
     for doc in docs:
         cells = {t: Cell() for t in topics}
-        for art in store.articles(doc.doc_id):
+        # only the articles on a topic asked about are read whole (with their paragraphs)
+        on_topics = store.ids_with_topics(set(topics), store.filtered_article_ids(Filters(doc=doc.doc_id)))
+        arts = store.articles_by_id(sorted(on_topics))
+        for art in sorted(arts.values(), key=lambda a: a.id):
             for t in set(art.topics) & set(topics):
                 cell = _commitment(art, t)
                 if not cells[t].citation or _stronger(cell, cells[t]):
