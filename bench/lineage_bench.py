@@ -70,13 +70,32 @@ def relatives(gt: dict[str, dict], family: dict) -> set[tuple[str, str]]:
     return out
 
 
+def ambiguous_keys(gt: dict[str, dict]) -> set[tuple[str, str]]:
+    """(doc, article key) that name several articles (numbering restarts in each chapter)."""
+    from pipeline.models import article_key
+
+    seen: Counter = Counter((doc, article_key(a["article_number"])) for doc, d in gt.items() for a in d["articles"])
+    return {k for k, n in seen.items() if n > 1}
+
+
+def in_family(article, family: dict) -> bool:
+    return norm_title(article.article_title) in set(family["titles"])
+
+
 def recall_at(found: list[tuple[str, str]], relevant: set[tuple[str, str]], k: int = K) -> float:
     return len(set(found[:k]) & relevant) / min(k, len(relevant)) if relevant else float("nan")
 
 
+def _id_of(store, relative, query) -> int | None:
+    """The row id of a relative (None for the query itself)."""
+    same = [a for a in store.find_articles(relative.doc, relative.article_number)
+            if a.article_title == relative.article_title]
+    return same[0].id if same and same[0].id != query.id else None
+
+
 def run_recall(home: Path, families_path: Path) -> dict:
     from pipeline.index import INDEX_FILES, VectorIndex
-    from pipeline.lineage import SignatureIndex, similar_articles, words
+    from pipeline.lineage import SignatureIndex, family_of, words
     from pipeline.models import article_key
     from pipeline.store import Store
 
@@ -87,9 +106,18 @@ def run_recall(home: Path, families_path: Path) -> dict:
         index = VectorIndex.load(home / INDEX_FILES["body"])
         sigs = SignatureIndex(home)
 
-        def keys(ids: list[int], skip: int) -> list[tuple[str, str]]:
-            arts = store.articles_by_id([i for i in ids if i != skip], with_parts=False)
-            return [(arts[i].doc_id, article_key(arts[i].article_number)) for i in ids if i in arts]
+        ambiguous = ambiguous_keys(gt)
+
+        def keys(ids: list[int], fam: dict) -> list[tuple[str, str]]:
+            """Hits as (doc, article key); where the key names several articles of the agreement,
+            only a hit whose title is the family's counts as that key."""
+            arts = store.articles_by_id(ids, with_parts=False)
+            out = []
+            for i in ids:
+                a = arts.get(i)
+                key = (a.doc_id, article_key(a.article_number)) if a else None
+                out.append(key if a and (key not in ambiguous or in_family(a, fam)) else ("", str(i)))
+            return out
 
         for fam in families:
             q = fam["query"]
@@ -100,17 +128,15 @@ def run_recall(home: Path, families_path: Path) -> dict:
             if not found:
                 rows.append({**head, "error": "query article not in the store"})
                 continue
-            art = found[0]
-            me = (art.doc_id, article_key(art.article_number))
-            family = similar_articles(store, q["doc"], q["article_number"], top=K + 1, index=index, signatures=sigs)
-            ours = [(r.doc, article_key(r.article_number)) for r in family][:K + 1]
-            ours = [k for k in ours if k != me][:K]
+            art = next((a for a in found if in_family(a, fam)), found[0])
+            family = family_of(store, art, top=K + 1, index=index, signatures=sigs)
+            ours_ids = [i for r in family if (i := _id_of(store, r, art)) is not None][:K]
             vec = index.index.reconstruct(int(art.id))
             faiss_ids = [i for i, _ in index.search(vec, K + 1) if i != art.id][:K]
             bm25_ids = [i for i in store.bm25(list(dict.fromkeys(words(art.text))), limit=K + 1) if i != art.id][:K]
-            rows.append({**head, "ours": recall_at(ours, rel),
-                         "faiss": recall_at(keys(faiss_ids, art.id), rel),
-                         "bm25": recall_at(keys(bm25_ids, art.id), rel)})
+            rows.append({**head, "ours": recall_at(keys(ours_ids, fam), rel),
+                         "faiss": recall_at(keys(faiss_ids, fam), rel),
+                         "bm25": recall_at(keys(bm25_ids, fam), rel)})
     scored = [r for r in rows if "error" not in r]
     means = {split: {m: round(statistics.mean(r[m] for r in part), 3) for m in ("ours", "faiss", "bm25")}
              for split, part in (("all", scored), ("dev", [r for r in scored if r["split"] == "dev"]),

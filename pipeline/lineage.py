@@ -140,9 +140,11 @@ class Relative:
 
 
 def family_score(cosine: float, jaccard: float) -> float:
-    """How the two figures rank relatives: whichever says more (a copy has a high Jaccard, a
-    paraphrase only a high cosine)."""
-    return max(cosine, jaccard)
+    """How relatives are ranked: by meaning (cosine), with shared wording (Jaccard) as a small
+    bonus so that, among equally close articles, copies come first. Chosen on the dev half of
+    bench/lineage_families.json (recall@20 0.909 against 0.905 for the larger of the two and
+    0.855 for their sum): the body vectors already find most copies."""
+    return cosine + 0.1 * jaccard
 
 
 def similar_articles(store, doc_id: str, number: str, *, top: int = 20, min_similarity: float = 0.0,
@@ -151,12 +153,18 @@ def similar_articles(store, doc_id: str, number: str, *, top: int = 20, min_simi
     oldest first, the earliest marked as the likely template, each with a diff against it.
     The article itself is part of the family. `index` (the FAISS body index) and `signatures` are
     loaded from the store's home when not given; pass them to look up many articles."""
-    from .search import make_hit
-
     found = store.find_articles(doc_id, number)
     if not found:
         raise KeyError(f"no article {number!r} in {doc_id!r}")
-    art = found[0]
+    return family_of(store, found[0], top=top, min_similarity=min_similarity, index=index, signatures=signatures)
+
+
+def family_of(store, art, *, top: int = 20, min_similarity: float = 0.0, index=None,
+              signatures: SignatureIndex | None = None) -> list[Relative]:
+    """`similar_articles` for a stored article (one of several that share a number, when numbering
+    restarts in each chapter)."""
+    from .search import make_hit
+
     signatures = signatures or SignatureIndex(store.home)
     index = index if index is not None else _body_index(store)
     jac = signatures.nearest(art.id, art.text, top * 3)
