@@ -17,6 +17,11 @@ copies: pairs made in code from bench articles (read at run time, never stored):
 sentence we write inserted, a sentence deleted), alone and combined. `modality_changes` must report
 exactly the modal edits made; precision and recall are over the reported (from, to) pairs.
 
+The families are split dev / test (in the JSON); the ranking rule was chosen on dev only.
+latency: 50 lookups after loading (warm) and one cold; on a store without a body index, random
+vectors of the same size stand in (timing only). subset: a smaller store with real vectors for
+when the full index is not built (see make_subset).
+
 Texts of the bench are read from /work/shared/bench at run time; nothing of them is written out
 except document ids and article numbers.
 """
