@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import Article, Document
+from .models import Article, Document, Filters
 
 MISSION_TOPICS = ("data_flows", "data_localisation", "privacy", "it_mobility")
 STRENGTH_RANK = {"binding": 4, "best_endeavour": 3, "hortatory": 2, "non_binding": 1}
@@ -23,6 +23,7 @@ class Cell:
     doc: str = ""
     article_number: str = ""
     exception: bool = False  # an exception or carve-out qualifies the commitment
+    on_topic: bool = False  # the commitment is made in a paragraph that is itself on the topic
 
     def label(self) -> str:
         if self.strength == "none":
@@ -39,19 +40,30 @@ class Row:
     cells: dict[str, Cell]
 
 
+# exception labels that do not qualify a commitment ("For greater certainty, ..." only explains it)
+NOT_QUALIFYING = {"clarification"}
+
+
 def _commitment(art: Article, topic: str) -> Cell:
     """The strongest commitment an article makes on a topic (paragraphs that carry the topic's
-    evidence, or all of them when none does) and whether an exception qualifies it."""
-    on_topic = [c for c in art.clauses if any(e.label == topic for e in c.topics)] or art.clauses
-    exception = any(c.strength == "exception" or c.exceptions for c in art.clauses)
+    evidence, or all of them when none does) and whether an exception qualifies it: a carve-out
+    paragraph anywhere in the article, or an exception within the paragraphs on the topic."""
+    evidenced = [c for c in art.clauses if any(e.label == topic for e in c.topics)]
+    on_topic = evidenced or art.clauses
+    exception = any(c.strength == "exception" for c in art.clauses) or any(
+        e.label not in NOT_QUALIFYING for c in on_topic for e in c.exceptions)
     best = max((c for c in on_topic if c.strength in STRENGTH_RANK), key=lambda c: STRENGTH_RANK[c.strength],
                default=None)
-    return Cell(best.strength if best else "none", exception=exception)
+    return Cell(best.strength if best else "none", exception=exception, on_topic=bool(evidenced and best))
 
 
 def _stronger(a: Cell, b: Cell) -> bool:
-    ra, rb = STRENGTH_RANK.get(a.strength, 0), STRENGTH_RANK.get(b.strength, 0)
-    return ra > rb or (ra == rb and b.exception and not a.exception)
+    """Is `a` the better cell: a stronger commitment; at equal strength, one made in a paragraph on
+    the topic (not just somewhere in an article on it), then one that no exception qualifies."""
+    def rank(c: Cell) -> tuple[int, bool, bool]:
+        return STRENGTH_RANK.get(c.strength, 0), c.on_topic, not c.exception
+
+    return rank(a) > rank(b)
 
 
 def agreement_rows(store, partner: str, topics: tuple[str, ...] = MISSION_TOPICS) -> list[Row]:
@@ -62,7 +74,10 @@ def agreement_rows(store, partner: str, topics: tuple[str, ...] = MISSION_TOPICS
     rows = []
     for doc in docs:
         cells = {t: Cell() for t in topics}
-        for art in store.articles(doc.doc_id):
+        # only the articles on a topic asked about are read whole (with their paragraphs)
+        on_topics = store.ids_with_topics(set(topics), store.filtered_article_ids(Filters(doc=doc.doc_id)))
+        arts = store.articles_by_id(sorted(on_topics))
+        for art in sorted(arts.values(), key=lambda a: a.id):
             for t in set(art.topics) & set(topics):
                 cell = _commitment(art, t)
                 if not cells[t].citation or _stronger(cell, cells[t]):

@@ -83,5 +83,21 @@ def test_modality_changes_on_constructed_edits():
     assert modality_changes(base, base + " The Parties shall cooperate.") == []  # a sentence added
 
 
+def test_modality_changes_pair_each_modal_with_the_one_in_its_place():
+    lead = "For the purposes of this Article, each Party shall "
+    two = lead + "publish its rules. Each Party shall endeavour to simplify procedures."
+    # the first sentence's tail removed: its "each Party shall" must not be read as softened to "shall endeavour"
+    assert modality_changes(two, lead + "endeavour to simplify procedures.") == []
+    assert modality_changes(two, two.replace("shall publish", "may publish")) == [("shall", "may")]
+    # the modal and the verb after it changed together; the verb is not part of the modal
+    assert modality_changes("Each Party shall ensure that fees are reasonable.",
+                            "Each Party may seek that fees are reasonable.") == [("shall", "may")]
+    assert modality_changes("A Party shall ensure access.", "A Party shall endeavour to ensure access.") == [
+        ("shall", "shall endeavour")]
+    assert modality_changes("Parties shall endeavor to meet.", "Parties shall endeavour to meet.") == []  # spelling
+    assert modality_changes("A Party shall not require it. It shall apply.",
+                            "A Party may require it. It may apply.") == [("shall not", "may"), ("shall", "may")]
+
+
 def test_word_diff_marks_added_and_removed():
     assert word_diff("a b c", "a x c") == [("=", "a"), ("-", "b"), ("+", "x"), ("=", "c")]

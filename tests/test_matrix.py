@@ -60,3 +60,23 @@ def test_csv_columns_are_topic_ids(store, tmp_path):
     assert ws["C4"].value.startswith("binding") and ws["C4"].fill.fgColor.rgb.endswith("1F7A3A")
     with pytest.raises(ValueError, match=".csv, .xlsx or .docx"):
         write_matrix([], TOPICS, tmp_path / "m.txt", "x")
+
+
+def test_equal_strength_prefers_the_paragraph_on_the_topic(tmp_path):
+    from pipeline.models import Evidence as Ev
+
+    def art(number, clauses):
+        return Article(doc_id="kor_2018", article_number=f"Article {number}", article_title="T",
+                       text=" ".join(c.text for c in clauses), page_start=number, page_end=number,
+                       topics=["it_mobility"], clauses=clauses)
+
+    general = art(1, [Clause(text="Each Party shall apply its measures expeditiously.", page=1, strength="binding")])
+    grant = art(2, [Clause(text="Each Party shall grant temporary entry to business visitors.", page=2,
+                           strength="binding", topics=[Ev("it_mobility", "temporary entry")],
+                           exceptions=[Ev("clarification", "For greater certainty")])])
+    with Store(tmp_path) as s:
+        s.upsert(Document("kor_2018", "/k.pdf", "3", "Korea–Z FTA", "FTA", ["KOR"], "2018-01-01",
+                          articles=[general, grant]))
+        cell = agreement_rows(s, "KOR", ("it_mobility",))[0].cells["it_mobility"]
+    assert (cell.strength, cell.article_number) == ("binding", "Article 2")
+    assert not cell.exception  # "for greater certainty" explains, it does not qualify
