@@ -338,9 +338,11 @@ def _sync_index(store: Store, report: IngestReport, make_embedder: Callable) -> 
     """Bring the index in line with the store; a failed save (a full disk) is reported, not raised:
     the store is complete and the next run rebuilds the index."""
     from .index import sync_index
+    from .lineage import sync_signatures
 
     try:
         report.index = sync_index(store, make_embedder())
+        report.index["lineage_signed"] = sync_signatures(store)["signed"]  # copies are found across agreements
     except OSError as exc:
         report.index_error = (f"could not save the search index: {exc}; the store is complete and the next "
                               "run rebuilds the index")

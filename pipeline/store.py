@@ -142,11 +142,17 @@ class Store:
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         try:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:  # checked before anything (even the journal mode) is written
+                raise StoreError(f"{self.path}: schema version {version} is newer than this clausebank "
+                                 f"({SCHEMA_VERSION})")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: say so, never overwrite it
+        except (sqlite3.DatabaseError, StoreError) as exc:  # not a database, a damaged or a newer one
             self.db.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"{self.path}: {exc}") from exc
         self._migrate()
 
