@@ -25,6 +25,19 @@ bench: setup
 	$(BIN)/python -m bench.flow_bench --fresh
 	$(BIN)/python -m bench.search_bench bench/results/flowhome
 	$(BIN)/python -m bench.paper_bench bench/results/flowhome
+	$(BIN)/python -m bench.search_cv eval bench/results/flowhome
+	$(BIN)/python -m bench.web_bench bench/results/flowhome
+	$(BIN)/python -m bench.lineage_bench sync bench/results/flowhome
+	$(BIN)/python -m bench.lineage_bench recall bench/results/flowhome
+	$(BIN)/python -m bench.lineage_bench latency bench/results/flowhome
+	$(BIN)/python -m bench.lineage_bench copies bench/results/flowhome
+	$(BIN)/python -m bench.topic_eval bench/labels/topics_dev.jsonl bench/labels/topics_test.jsonl
+	$(BIN)/python -m bench.strength_eval --labels bench/labels/strength.jsonl
+	$(BIN)/python bench/metadata_bench.py --tota 60
+	$(BIN)/python -m bench.ocr_bench
+	$(BIN)/python -m bench.fault_bench --runs 1
+	$(MAKE) demo
+	$(BIN)/python -m bench.startup_bench --home indexes
 
 corpus: setup
 	$(BIN)/python corpus/build_corpus.py

@@ -43,7 +43,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
 
-BENCH = Path(os.environ.get("CLAUSEBANK_BENCH", "/work/shared/bench"))
+BENCH = Path(os.environ.get("CLAUSEBANK_BENCH", Path(__file__).resolve().parents[1].parent / "shared" / "bench"))
 FAMILIES = Path(__file__).with_name("lineage_families.json")
 K = 20
 

@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import time
 from collections import Counter, defaultdict
-from functools import lru_cache
 from pathlib import Path
 
-BENCH = Path(os.environ.get("CLAUSEBANK_BENCH", Path(__file__).resolve().parents[2] / "shared" / "bench"))
-if not BENCH.exists():
-    BENCH = Path("/work/shared/bench")
+from bench.labels.paragraphs import BENCH, paragraphs
+from bench.labels.paragraphs import _load as ground_truth
 TOPICS = ("data_flows", "data_localisation", "privacy", "it_mobility")
 # heading-only baseline: the article title names the topic by a plain keyword
 HEADING_KEYWORDS = {
@@ -33,32 +30,6 @@ HEADING_KEYWORDS = {
     "it_mobility": re.compile(r"temporary entry|movement of (natural )?persons|business (persons|visitors)|visa|"
                               r"professional qualifications|mobility", re.I),
 }
-PARAGRAPH_MARK = re.compile(r"(?:^|(?<=[.;:])\s+|\n\s*)(\d{1,2})\.\s+(?=[A-Z(\"'“‘])")
-
-
-def paragraphs(text: str) -> list[str]:
-    """Numbered paragraphs "1. ", "2. " ... in sequence (the whole body when unnumbered)."""
-    text = text.strip()
-    starts, wanted, pos = [], 1, 0
-    for mark in PARAGRAPH_MARK.finditer(text):
-        if mark.start() >= pos and int(mark.group(1)) == wanted:
-            starts.append((mark.start(), mark.end()))
-            wanted, pos = wanted + 1, mark.end()
-    if not starts:
-        return [text] if text else []
-    ends = [m for m, _ in starts[1:]] + [len(text)]
-    parts = [text[b:e].strip() for (_, b), e in zip(starts, ends)]
-    if chapeau := text[:starts[0][0]].strip():
-        parts[0] = f"{chapeau} {parts[0]}"
-    return parts
-
-
-@lru_cache(maxsize=128)
-def ground_truth(doc: str) -> dict:
-    folder = "mou" if doc.startswith("mou_") else "tota"
-    return json.loads((BENCH / folder / f"{doc}.json").read_text(encoding="utf-8"))
-
-
 def labelled_article(row: dict):
     """The Article a label line points at, with its paragraphs as clauses."""
     from pipeline.models import Article, Clause

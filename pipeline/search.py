@@ -135,10 +135,23 @@ class Searcher:
             if weight := FUSION_WEIGHTS[name]:
                 for rank, aid in enumerate(ranking):
                     fused[aid] = fused.get(aid, 0.0) + weight / (RRF_K + rank + 1)
+        if self.stale:  # articles stored since the index was saved keep their keyword rank as the dense one
+            unindexed = set(bm25_text) - self._indexed_ids()
+            for rank, aid in enumerate(bm25_text):
+                if aid in unindexed:
+                    fused[aid] += FUSION_WEIGHTS["dense_text"] / (RRF_K + rank + 1)
         if not filters.include_tables:
             fused = {aid: score for aid, score in fused.items() if aid not in self.table_ids}
         best = sorted(fused.items(), key=lambda kv: -kv[1])[:top]
         return self._hits(best, terms)
+
+    def _indexed_ids(self) -> set[int]:
+        """Ids in the body index (cached until the index object changes, as when the web app reloads it)."""
+        body = self.indexes["body"]
+        key = (id(body), body.index.ntotal)
+        if getattr(self, "_indexed_key", None) != key:
+            self._indexed, self._indexed_key = body.ids(), key
+        return self._indexed
 
     def _hits(self, scored: list[tuple[int, float]], terms: list[str]) -> list[Hit]:
         arts = self.store.articles_by_id([a for a, _ in scored])

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-BENCH = Path("/work/shared/bench")
+BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench"  # ../shared/bench beside the repo
 
 # A paragraph number "N. " opening the text or following a sentence end (. ; :), then a capital
 # letter, bracket or quote. Ground-truth texts are flattened to one line, so line starts are rare.
