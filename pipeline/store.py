@@ -17,7 +17,7 @@ from .models import Article, Clause, Document, Evidence, Filters, article_key
 SCHEMA_VERSION = 4
 # Bump when extraction, segmentation or analysis change what they produce: stored documents parsed
 # by another version count as changed, so the next ingest re-parses them even if the file is the same.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 DB_NAME = "clausebank.sqlite"
 
 MIGRATIONS: dict[int, str] = {
