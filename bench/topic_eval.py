@@ -18,7 +18,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bench.labels.paragraphs import BENCH, paragraphs
+from bench.labels.paragraphs import paragraphs
 from bench.labels.paragraphs import _load as ground_truth
 TOPICS = ("data_flows", "data_localisation", "privacy", "it_mobility")
 # heading-only baseline: the article title names the topic by a plain keyword

@@ -204,7 +204,6 @@ def _make_line(words: list[Word], page_no: int, page_width: float, column: int, 
     size = sizes.most_common(1)[0][0]
     main = [w for w in words if w.size >= size * 0.85] or words
     baseline = median(w.bottom for w in main)
-    parts: list[str] = []
     markers: list[tuple[int, str]] = []
     text = ""
     prev: Word | None = None

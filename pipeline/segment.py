@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from .extract import detect_body_size
-from .models import Article, Clause, Document, Footnote, Line, Page
+from .models import Article, Clause, Document, Line, Page
 from .textutil import heading_case, join_lines
 
 WORD_NUMBERS = (

@@ -196,9 +196,6 @@ INDEX_POINTS = {"before_index", "mid_embed", "before_faiss_rename"}
 FAST = {("ingest", "in_parse"), ("ingest", "mid_transaction@5")}
 
 
-# `clausebank ingest` must start its pool with `pipeline.ingest.parse_pool` (a watchdog in every worker,
-# busy or idle); until clausebank/cli.py does, a worker that got no job outlives a kill during parsing
-CLI_USES_PARSE_POOL = "parse_pool" in (ROOT / "clausebank" / "cli.py").read_text()
 
 
 def _cases():
