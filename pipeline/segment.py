@@ -422,9 +422,11 @@ class LineClassifier:
         `Product Description`) repeats at the head of consecutive pages. From the header to the page
         foot is table, up to a displayed numbered heading (the next annex)."""
         pages_of: dict[str, set[int]] = {}
-        for c in out:
+        for k, c in enumerate(out):
             ln = c.line
-            if ln.bold and len(ln.text.split()) <= 8 and not _numbered(ln.text):
+            after_article = k > 0 and ARTICLE_RE.match(out[k - 1].line.text) is not None
+            # an article's title (`Scope` under `ARTICLE 55`) recurs on close pages too, but is no column head
+            if ln.bold and len(ln.text.split()) <= 8 and not _numbered(ln.text) and not after_article:
                 pages_of.setdefault(ln.text.strip().lower(), set()).add(ln.page)
         headers = {key for key, pages in pages_of.items() if _longest_run(pages) >= REPEATED_HEADER_PAGES}
         if not headers:

@@ -265,3 +265,13 @@ def test_article_numbers_as_column_headers_are_not_articles(layout):
     appendix = next(u for u in units if u.chapter_number == "Appendix 1")
     assert appendix.article_title == "Transitional Arrangements"
     assert appendix.text.startswith("Party Article 4 Article 6 Article 7 Arcadia from 2030")
+
+
+def test_recurring_article_title_is_not_a_table_header(layout):
+    """`Scope` opens every chapter, bold, on consecutive pages: still an article title, its body kept."""
+    _, units = layout["scopes"]
+    articles = _articles(units)
+    assert [a.article_number for a in articles] == [f"Article {n}" for n in range(1, 9)]
+    assert [a.article_title for a in articles[::2]] == ["Scope"] * 4
+    assert all(a.text.startswith("1. This Chapter shall apply to") for a in articles)
+    assert not [u for u in units if u.unit == "table"]

@@ -12,6 +12,8 @@ Every text here is written for these tests (a fictional agreement between Arcadi
     wrapped.pdf      body lines that wrap so a line begins with `Article 3` or `Chapter 2`
     schedule.pdf     a rules table without cell gaps whose bold header repeats on each page, and a
                      table whose column headers are `Article 4 | Article 6 | Article 7`
+    scopes.pdf       short chapters, one a page, each opening with a bold-italic `Scope` title under a
+                     centred `ARTICLE N` (the same bold line on consecutive pages, yet no table header)
 """
 from __future__ import annotations
 
@@ -368,8 +370,24 @@ def schedule(path: Path) -> Path:
     return s.save()
 
 
+def scopes(path: Path) -> Path:
+    """Four short chapters, one a page; each opens with an article titled `Scope`."""
+    s = Sheet(path)
+    subjects = ["Customs Procedures", "Technical Barriers to Trade", "Investment", "Dispute Settlement"]
+    for n, subject in enumerate(subjects):
+        if n:
+            s.new_page()
+        s.heading(f"CHAPTER {n + 1}", centred=True, size=12.5)
+        s.heading(subject.upper(), centred=True, size=12.5, before=0)
+        for k, title in enumerate(["Scope", "Cooperation"]):
+            s.heading(f"ARTICLE {2 * n + k + 1}", centred=True, before=8)
+            s.heading(title, font="Times-BoldItalic", centred=True, before=0)
+            s.para(f"1. This Chapter shall apply to {subject.lower()} between the Parties. {FILLER}")
+    return s.save()
+
+
 BUILDERS = {"smallcaps": smallcaps, "toc": toc, "bound": bound, "annex": annex, "textlayer": textlayer,
-            "glued": glued, "wrapped": wrapped, "schedule": schedule}
+            "glued": glued, "wrapped": wrapped, "schedule": schedule, "scopes": scopes}
 
 
 def build_all(folder: Path = HERE) -> dict[str, Path]:
