@@ -111,6 +111,54 @@ def test_article_page(client):
     assert api[0]["article_number"] == "Article 8.4" and len(api[0]["paragraphs"]) == 4 and api[0]["footnotes"]
 
 
+def test_similar_clauses_panel_and_api(client):
+    page = client.get("/article/specimen_atlantica/1")
+    assert 'hx-get="/similar/specimen_atlantica/1"' in page.text  # the panel loads after the article
+    panel = client.get("/similar/specimen_atlantica/1")
+    assert panel.status_code == 200 and "<html" not in panel.text
+    assert 'href="/article/specimen_atlantica/Article%202"' in panel.text
+    assert 'href="/lineage/specimen_atlantica/1"' in panel.text
+    family = client.get("/api/similar/specimen_atlantica/1", params={"top": 5}).json()
+    assert [r["template"] for r in family] == [True] + [False] * (len(family) - 1)
+    twin = next(r for r in family if r["doc"] == "specimen_atlantica" and r["article_number"] == "Article 2")
+    assert twin["jaccard"] > 0.1 and twin["similarity"] > 0.3
+    assert set(twin) >= {"doc", "article_number", "article_title", "date_signed", "similarity", "jaccard", "citation"}
+    strict = client.get("/api/similar/specimen_atlantica/1", params={"min_similarity": 0.999}).json()
+    assert [r["article_number"] for r in strict] == ["Article 1"]
+    assert client.get("/api/similar/specimen_atlantica/1", params={"min_similarity": 2}).status_code == 422
+
+
+def test_lineage_page_shows_the_template_and_changes_of_obligation(client):
+    """The specimen (signed 2022) is older than the India–Korea DTEPA (2023), whose Art. 12.13 copies
+    its transfer paragraph with "shall endeavour to allow" turned into "shall allow"."""
+    r = client.get("/lineage/specimen_atlantica/2", params={"top": 20, "min_similarity": 0.5})
+    assert r.status_code == 200
+    entries = r.text[r.text.index('<ol class="timeline">'):].split('<li class="')[1:]
+    assert "likely template" in entries[0] and "this article" in entries[0] and "2022-03-02" in entries[0]
+    assert "Nothing in this Article shall prevent" in entries[0]  # the template's text in full
+    copy = next(e for e in entries if "Art. 12.13," in e)
+    assert "1 change of obligation" in copy and '<del class="modal">endeavour to </del>' in copy
+    assert "Compare side by side" in next(e for e in entries if "Art. 12.8," in e)  # a paraphrase: no word diff
+    dates = re.findall(r'<span class="date">([\d-]+)</span>', r.text)
+    assert dates == sorted(dates)
+    assert client.get("/lineage/specimen_atlantica/99").status_code == 404
+
+
+def test_partner_matrix_page_and_api(client):
+    r = client.get("/matrix", params={"partner": "KOR"})
+    assert r.status_code == 200 and '<table class="matrix">' in r.text
+    assert 'class="cell strength-binding"><a href="/article/india_korea_digital_fta/' in r.text
+    api = client.get("/api/matrix", params={"partner": "KOR"}).json()
+    assert api["topics"] == ["data_flows", "data_localisation", "privacy", "it_mobility"]
+    assert [row["agreement"] for row in api["rows"]] == ["India–Korea DTEPA"]
+    assert api["rows"][0]["data_flows"] == "binding" and "Art." in api["rows"][0]["data_flows_citation"]
+    several = client.get("/matrix", params=[("partner", "KOR"), ("partner", "IND")])
+    assert several.status_code == 200 and "Korea" in several.text and "India" in several.text
+    bad = client.get("/matrix", params={"partner": "ZZZ"})
+    assert bad.status_code == 422 and "signed no stored agreement" in bad.text
+    assert '<select id="partner"' in client.get("/matrix").text
+
+
 @pytest.mark.parametrize("url", ["/article/no_such_doc/1", "/article/india_korea_digital_fta/99.99",
                                  "/no/such/page", "/pdf/no_such_doc", "/pdf/..%2F..%2Fetc%2Fpasswd"])
 def test_unknown_things_are_404_pages(client, url):

@@ -123,7 +123,12 @@ def test_negotiator_journey(browser, base_url, tmp_path):
     assert pdf_href.startswith("/pdf/india_korea_digital_fta#page=")
     pdf = page.request.get(base_url + pdf_href)
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:4] == b"%PDF"
+    page.locator("#similar .relatives li").first.wait_for()  # the Similar clauses panel loads by itself
     shoot(page, "article")
+    page.locator("a.lineage-link").click()
+    page.wait_for_url("**/lineage/india_korea_digital_fta/**")
+    assert page.locator(".timeline li.template .template-badge").count() == 1
+    shoot(page, "lineage")
 
     # two articles into the basket from a search; the count in the header follows
     page.goto(base_url + "/?q=cross-border+transfer+electronic+means&doc=specimen_atlantica")
@@ -154,6 +159,16 @@ def test_negotiator_journey(browser, base_url, tmp_path):
     assert saved.name.startswith("clausebank-basket-") and saved.suffix == ".docx"
     table = DocxDocument(io.BytesIO(saved.read_bytes())).tables[0]
     assert len(table.rows) == 3 and "Article 1" in table.rows[1].cells[0].text
+
+    # the partner matrix: colour-coded cells that open the article
+    page.goto(base_url + "/matrix")
+    page.select_option("#partner", "KOR")
+    page.locator(".matrix-form button").click()
+    page.wait_for_url("**/matrix?partner=KOR")
+    cell = page.locator("table.matrix td.strength-binding a").first
+    shoot(page, "matrix")
+    cell.click()
+    page.wait_for_url("**/article/india_korea_digital_fta/**")
 
     page.goto(base_url + "/corpus")
     assert page.locator("svg.chart").count() == 1

@@ -32,6 +32,7 @@ log = logging.getLogger("clausebank.web")
 HERE = Path(__file__).parent
 SESSION_COOKIE = "clausebank_session"
 MISSION_TOPICS = ["data_flows", "data_localisation", "privacy", "it_mobility"]
+SIMILAR_PANEL = 8  # relatives shown beside an article; the lineage page shows the whole family
 STRENGTH_NAMES = {"binding": "binding", "best_endeavour": "best endeavour", "hortatory": "hortatory",
                   "non_binding": "non-binding", "exception": "exception"}
 
@@ -303,6 +304,42 @@ def _page_routes(app: FastAPI, templates: Jinja2Templates) -> None:
                                 similarity=similarity(texts[0], texts[n]) if n else 1.0))
         return _page(templates, request, "compare.html", columns=columns)
 
+    @app.get("/similar/{doc}/{ref:path}", response_class=HTMLResponse, include_in_schema=False)
+    def similar_panel(request: Request, doc: str, ref: str):
+        """The article page's "Similar clauses" panel (loaded by HTMX after the article shows)."""
+        article, family = request.app.state.corpus.family(doc, ref, top=SIMILAR_PANEL + 1)
+        others = sorted((r for r in family if (r.doc, r.article_number) != (doc, article.article_number)),
+                        key=lambda r: -r.similarity)
+        return _page(templates, request, "_similar.html", doc=doc, ref=ref, relatives=others)
+
+    @app.get("/lineage/{doc}/{ref:path}", response_class=HTMLResponse, include_in_schema=False)
+    def lineage_page(request: Request, doc: str, ref: str,
+                     top: Annotated[int, Query(ge=2, le=50)] = 20,
+                     min_similarity: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5):
+        """An article's family as a timeline: the likely template first, each later text with its
+        similarity figures and, on click, its word diff against the template."""
+        corpus: Corpus = request.app.state.corpus
+        article, family = corpus.family(doc, ref, top=top, min_similarity=min_similarity)
+        template_text = corpus.article_text(family[0].doc, family[0].article_number)
+        entries = []
+        for n, r in enumerate(family):
+            # a paraphrase shares too little wording for a word diff to help (lineage leaves r.diff empty)
+            segments, changes = (word_diff(template_text, corpus.article_text(r.doc, r.article_number))
+                                 if n and r.diff else ([], []))
+            entries.append(dict(rel=r, segments=segments, changes=changes, url=article_url(r.doc, r.article_number),
+                                current=(r.doc, r.article_number) == (doc, article.article_number)))
+        return _page(templates, request, "lineage.html", article=article, doc=doc, ref=ref, entries=entries,
+                     top=top, min_similarity=min_similarity, template_text=template_text)
+
+    @app.get("/matrix", response_class=HTMLResponse, include_in_schema=False)
+    def matrix_page(request: Request, partner: Annotated[list[str], Query(max_length=12)] = []):  # noqa: B006
+        """Partner position matrix: the strongest commitment per topic, colour-coded, linked to the article."""
+        corpus: Corpus = request.app.state.corpus
+        partners = [p.strip().upper() for p in partner if p.strip()][:8]
+        rows = corpus.matrix(partners) if partners else []
+        return _page(templates, request, "matrix.html", partners=partners, rows=rows, topics=MISSION_TOPICS,
+                     known=corpus.parties(), active="matrix")
+
     @app.get("/basket", response_class=HTMLResponse, include_in_schema=False)
     def basket_page(request: Request):
         return _page(templates, request, "basket.html", entries=_basket_entries(request))
@@ -470,6 +507,18 @@ class ApiParagraph(BaseModel):
     topics: list[str]
 
 
+class ApiRelative(BaseModel):
+    doc: str
+    article_number: str
+    article_title: str
+    date_signed: str
+    similarity: float = Field(description="Cosine of the article vectors (paraphrase), 0-1.")
+    jaccard: float = Field(description="Word-shingle Jaccard (shared wording, copy), 0-1.")
+    citation: str
+    template: bool = Field(description="The oldest of the family: the likely template.")
+    url: str
+
+
 class ApiArticle(BaseModel):
     doc: str
     article_number: str
@@ -524,6 +573,26 @@ def _api_routes(app: FastAPI) -> None:
                                      exceptions=list(dict.fromkeys(e.label for e in c.exceptions)),
                                      topics=list(dict.fromkeys(e.label for e in c.topics))) for c in a.clauses])
             for a in found]
+
+    @app.get("/api/similar/{doc}/{ref:path}", response_model=list[ApiRelative], tags=["lineage"],
+             summary="An article's near-copies and paraphrases", responses=ERRORS)
+    def api_similar(request: Request, doc: str, ref: str, top: Annotated[int, Query(ge=1, le=100)] = 20,
+                    min_similarity: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0):
+        """The article's family across the store, oldest first (the first is the likely template):
+        `similarity` is the cosine of the MiniLM vectors (paraphrase), `jaccard` the word-shingle
+        overlap (copy). The article itself is included."""
+        _, family = request.app.state.corpus.family(doc, ref, top=top, min_similarity=min_similarity)
+        return [ApiRelative(**r.as_json(), template=r.template, url=article_url(r.doc, r.article_number))
+                for r in family]
+
+    @app.get("/api/matrix", tags=["lineage"], summary="Partner position matrix", responses=ERRORS)
+    def api_matrix(request: Request, partner: Annotated[list[str], Query(min_length=1, max_length=8)]):
+        """For one partner a row per agreement it signed, for several a row per partner: per topic the
+        strongest commitment, its citation and whether an exception qualifies it."""
+        from pipeline.matrix import flat_records
+
+        rows = request.app.state.corpus.matrix([p.strip().upper() for p in partner])
+        return {"topics": MISSION_TOPICS, "rows": flat_records(rows, tuple(MISSION_TOPICS))}
 
     @app.post("/api/export", tags=["basket"], summary="Export articles as DOCX or CSV", responses={**ERRORS, 200: {
         "content": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}, "text/csv": {}}}})

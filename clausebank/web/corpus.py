@@ -263,6 +263,44 @@ class Corpus:
                 return candidate
         raise NotFound(f"the source PDF of {doc_id} is no longer at {doc.path}")
 
+    # ---- lineage and partner matrices
+
+    def family(self, doc_id: str, ref: str, top: int = 20, min_similarity: float = 0.0) -> tuple[Article, list]:
+        """The article a reference names and its family (`pipeline.lineage.Relative`, oldest first),
+        relatives scoring under `min_similarity` left out."""
+        from pipeline.lineage import Lineage, family_of
+
+        _, found, _ = self.articles(doc_id, ref)
+        with self.lock:
+            if "lineage" not in self._cached:  # signatures and body vectors: loaded once, dropped on change
+                self._cached["lineage"] = Lineage(self.store, index=self.searcher.indexes.get("body"))
+            lineage = self._cached["lineage"]
+            return found[0], family_of(self.store, found[0], top=top, min_similarity=min_similarity,
+                                       index=lineage.index, signatures=lineage.signatures)
+
+    def article_text(self, doc_id: str, number: str) -> str:
+        """An article's text by document and number (the first, when a number repeats)."""
+        with self.lock:
+            found = self.store.find_articles(doc_id, number)
+        return found[0].text if found else ""
+
+    def parties(self) -> list[str]:
+        """Every party code of the stored documents, sorted."""
+        return sorted({p for d in self.summaries()[0] for p in d["parties"]})
+
+    def matrix(self, partners: list[str]) -> list:
+        """`pipeline.matrix` rows: per agreement for one partner, per partner for several."""
+        from pipeline.matrix import agreement_rows, partner_rows
+
+        known = set(self.parties())
+        unknown = [p for p in partners if p not in known]
+        if unknown:
+            raise BadRequest(f"partner: {', '.join(u[:10] for u in unknown)} signed no stored agreement "
+                             "(give ISO-3 codes such as KOR, SGP)")
+        with self.lock:
+            self.refresh()
+            return agreement_rows(self.store, partners[0]) if len(partners) == 1 else partner_rows(self.store, partners)
+
     # ---- corpus page
 
     def summaries(self) -> tuple[list[dict], dict[str, dict[str, int]]]:
