@@ -37,7 +37,7 @@ def run_flow(home: Path, sources: list[Path], env: dict) -> dict:
     t0 = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    m = re.search(r"run report: (\S+)", done.stderr)
+    m = re.search(r"[Rr](?:un r)?eport: (\S+)", done.stderr)
     if not m:
         raise SystemExit(f"flows run wrote no report (exit {done.returncode}):\n{done.stderr[-3000:]}")
     report = Path(m.group(1)).read_text()

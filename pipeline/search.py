@@ -67,6 +67,7 @@ class Searcher:
         self.table_ids = store.table_ids()
         self._lexical_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clausebank-fts")
         self._lexical_local = threading.local()
+        self._encode_lock = threading.Lock()  # one tokenizer: never called from two threads at once
 
     def close(self) -> None:
         """Close the worker thread's read connection and stop the thread."""
@@ -116,13 +117,20 @@ class Searcher:
         ids = self._lexical_store().bm25(terms, column, DEPTH * (20 if allowed is not None else 1))
         return [i for i in ids if allowed is None or i in allowed][:DEPTH]
 
-    def search(self, query: str, filters: Filters | None = None, top: int = 10) -> list[Hit]:
+    def query_vector(self, query: str):
+        """The query's embedding. Thread-safe: a server embeds one request's query while another
+        request's lookups run."""
+        with self._encode_lock:
+            return self.embedder.encode([query])[0]
+
+    def search(self, query: str, filters: Filters | None = None, top: int = 10, query_vector=None) -> list[Hit]:
+        """The `top` hits for `query`; `query_vector` when the caller has embedded it already."""
         filters = filters or Filters()
         allowed_list = self.allowed_ids(filters)
         allowed = set(allowed_list) if allowed_list is not None else None
         terms = _query_terms(query)
         lexical = self._lexical_pool.submit(self._lexical_rankings, terms, allowed)
-        qvec = self.embedder.encode([query])[0]
+        qvec = query_vector if query_vector is not None else self.query_vector(query)
         bm25_text, bm25_heading = lexical.result()
         rankings = {"bm25_text": bm25_text, "bm25_heading": bm25_heading}
         for name, kind in (("dense_text", "body"), ("dense_heading", "heading")):

@@ -111,10 +111,10 @@ class PoolSearcher(Searcher):
         self.pool = [aid for aid, _ in scored]
         return super()._hits(scored[self.window], terms)
 
-    def ranked(self, query: str, filters: Filters, window: slice) -> tuple[list[Hit], list[int]]:
+    def ranked(self, query: str, filters: Filters, window: slice, query_vector=None) -> tuple[list[Hit], list[int]]:
         """The hits in `window` of the first POOL results, and the ids of all POOL results."""
         self.window = window
-        hits = self.search(query, filters, top=POOL)
+        hits = self.search(query, filters, top=POOL, query_vector=query_vector)
         return hits, self.pool
 
 
@@ -180,12 +180,14 @@ class Corpus:
         facet counts over all the results of the query."""
         filters = to_filters(raw, self.known_docs())
         query = query.strip()
+        # embedded outside the lock: on a second core, beside another request's index and store lookups
+        query_vector = self.searcher.query_vector(query) if query else None
         with self.lock:
             self.refresh()
             try:
                 window = slice(0, top) if top else slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
                 if query:
-                    shown, ids = self.searcher.ranked(query, filters, window)
+                    shown, ids = self.searcher.ranked(query, filters, window, query_vector)
                 else:
                     allowed = self.searcher.allowed_ids(filters)
                     ids = allowed if allowed is not None else self.store.article_ids()
