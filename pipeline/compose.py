@@ -25,7 +25,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from docx.shared import Cm, Pt
 
-from .countries import iso3_all
+from .countries import country_short_name, iso3_all
 from .fileutil import atomic_write
 from .models import Filters, Hit
 
@@ -165,6 +165,8 @@ class PaperData:
     version: str
     date: date
     topics: list[TopicData]
+    # partner -> its agreements (pipeline.matrix rows: the strongest commitment per brief topic)
+    matrices: dict[str, list] = field(default_factory=dict)
 
     def annex(self) -> list[Precedent]:
         """Every cited article once, by agreement then article number."""
@@ -268,8 +270,11 @@ def gather_paper(brief: Brief, searcher: SearcherLike, store: Store | None = Non
                  today: date | None = None) -> PaperData:
     """What the paper will say, topic by topic. `store` (optional) lets the paper read whole articles:
     their carve-outs in every paragraph, and the paragraph of the wanted strength for model language."""
+    from .matrix import agreement_rows
+
+    matrices = {p: agreement_rows(store, p, tuple(brief.topics)) for p in brief.partners} if store else {}
     return PaperData(brief.title, brief.negotiation, brief.partners, brief.version, today or date.today(),
-                     [gather_topic(brief, t, searcher, store) for t in brief.topics])
+                     [gather_topic(brief, t, searcher, store) for t in brief.topics], matrices)
 
 
 # ------------------------------------------------------------------ footnotes part
@@ -475,6 +480,37 @@ def _summary(doc, data: PaperData, citer: _Citer) -> None:
             p.add_run(f" Partner record: {len(t.partner_record)} provision(s), {binding} binding.")
 
 
+def _partner_matrices(doc, data: PaperData, notes: Footnotes) -> None:
+    """Per partner named in the brief, its agreements against the brief's topics: in each cell the
+    strongest commitment found (pipeline.matrix), footnoted with the article that makes it."""
+    if not data.matrices:
+        return
+    doc.add_heading("Partner record", level=1).paragraph_format.page_break_before = True
+    doc.add_paragraph("For each partner, the agreements it has signed and, per topic, the strongest commitment "
+                      "found in them (binding, best endeavour, hortatory, non-binding); † marks a commitment "
+                      "qualified by an exception or carve-out. Each cell's footnote cites the article.")
+    topics = [t.topic for t in data.topics]
+    for partner, rows in data.matrices.items():
+        doc.add_heading(f"{country_short_name(partner)} ({partner})", level=2)
+        if not rows:
+            doc.add_paragraph("No stored agreement of this partner.")
+            continue
+        table = doc.add_table(rows=1, cols=2 + len(topics))
+        table.style = "Table Grid"
+        _row_flags(table.rows[0], "cantSplit", "tblHeader")
+        for cell, name in zip(table.rows[0].cells, ["Agreement", "Year", *(t.title for t in data.topics)]):
+            cell.paragraphs[0].add_run(name).bold = True
+        for row in rows:
+            cells = table.add_row().cells
+            cells[0].paragraphs[0].add_run(row.name)
+            cells[1].paragraphs[0].add_run(row.year)
+            for cell, topic in zip(cells[2:], topics):
+                c = row.cells[topic]
+                cell.paragraphs[0].add_run(c.strength.replace("_", " ") + (" †" if c.exception else ""))
+                if c.citation:
+                    notes.add(cell.paragraphs[0], c.citation + ".")
+
+
 def _stance(doc, stance: Stance) -> None:
     doc.add_heading("Our position", level=2)
     doc.add_paragraph(stance.position or "To be set by the team.")
@@ -572,6 +608,7 @@ def render_paper(data: PaperData, out: Path) -> Path:
     toc = doc.add_paragraph()
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     _summary(doc, data, citer)
+    _partner_matrices(doc, data, citer.notes)
     for t in data.topics:
         citer.new_part()
         doc.add_heading(t.title, level=1).paragraph_format.page_break_before = True

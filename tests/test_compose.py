@@ -156,12 +156,12 @@ def test_agreement_short_names():
 def test_sections_tables_and_styles(paper, data):
     d = docx.Document(str(paper))
     h1 = [text for style, text in _body_headings(d) if style == "Heading 1"]
-    assert h1 == ["Executive summary", *(t.title for t in data.topics), "Annex: cited articles"]
+    assert h1 == ["Executive summary", "Partner record", *(t.title for t in data.topics), "Annex: cited articles"]
     assert [p.text for p in d.paragraphs if p.style.name == "TOC Heading"] == ["Contents"]
     h2 = [text for style, text in _body_headings(d) if style == "Heading 2"]
-    assert h2 == SECTIONS * len(data.topics)
-    assert len(d.tables) == 4 and all(t.style.name == "Table Grid" for t in d.tables)
-    assert [c.text for c in d.tables[0].rows[0].cells] == list(PRECEDENT_COLUMNS)
+    assert h2 == ["Korea (KOR)"] + SECTIONS * len(data.topics)
+    assert len(d.tables) == 1 + 4 and all(t.style.name == "Table Grid" for t in d.tables)
+    assert [c.text for c in d.tables[1].rows[0].cells] == list(PRECEDENT_COLUMNS)
     assert any(p.style.name == "List Bullet" for p in d.paragraphs)
     assert d.sections[0].header.paragraphs[0].text == MARKING
 
@@ -169,9 +169,10 @@ def test_sections_tables_and_styles(paper, data):
 def test_toc_lists_topics_and_sections_only(paper, data):
     instr, entries = _toc_entries(paper)
     assert '\\o "1-2"' in instr
-    allowed = {"Executive summary", "Annex: cited articles", *TOPIC_NAMES.values(), *SECTIONS}
+    allowed = {"Executive summary", "Partner record", "Korea (KOR)", "Annex: cited articles",
+               *TOPIC_NAMES.values(), *SECTIONS}
     assert set(entries) <= allowed, set(entries) - allowed
-    assert len(entries) == 2 + len(data.topics) * (1 + len(SECTIONS))
+    assert len(entries) == 4 + len(data.topics) * (1 + len(SECTIONS))
     d = docx.Document(str(paper))
     annex = [text for style, text in _body_headings(d) if re.match(r"A\d+\. ", text)]
     assert len(annex) == len(data.annex()) > 10
@@ -187,7 +188,7 @@ def _table_rows(table) -> tuple[list[list[str]], list]:
 
 def test_each_precedent_once_per_table_and_once_in_annex(paper, data):
     d = docx.Document(str(paper))
-    for table, topic in zip(d.tables, data.topics):
+    for table, topic in zip(d.tables[1:], data.topics):
         meta, _ = _table_rows(table)
         pairs = [(m[0], m[2]) for m in meta]
         assert len(pairs) == len(set(pairs)) == len(topic.precedents), topic.topic
@@ -197,9 +198,9 @@ def test_each_precedent_once_per_table_and_once_in_annex(paper, data):
 
 def test_key_language_is_whole_and_full_width(paper, data):
     d = docx.Document(str(paper))
-    grid = [int(c.get(f"{W}w")) for c in d.tables[0]._tbl.tblGrid.iter(f"{W}gridCol")]
+    grid = [int(c.get(f"{W}w")) for c in d.tables[1]._tbl.tblGrid.iter(f"{W}gridCol")]
     assert sum(grid) / 567 >= TEXT_WIDTH_CM - 0.1  # twips per cm
-    for table, topic in zip(d.tables, data.topics):
+    for table, topic in zip(d.tables[1:], data.topics):
         _, language_rows = _table_rows(table)
         assert len(language_rows) == len(topic.precedents)
         for tcs, p in zip(language_rows, topic.precedents):
@@ -219,6 +220,28 @@ def test_partner_record_in_the_paper(paper, data):
                             r"; exception: legitimate public policy objective \(para\.\s3\)", b) for b in bullets)
 
 
+def test_partner_matrix_in_the_paper(paper, data, home):
+    """The brief names KOR: a table of its agreements against the brief's topics, from pipeline.matrix,
+    each cell's strongest commitment footnoted with the article that makes it."""
+    from pipeline.matrix import agreement_rows
+
+    d = docx.Document(str(paper))
+    table = d.tables[0]
+    assert [c.text for c in table.rows[0].cells] == ["Agreement", "Year", *(t.title for t in data.topics)]
+    with Store(home) as store:
+        rows = agreement_rows(store, "KOR", tuple(t.topic for t in data.topics))
+    assert [[c.text for c in r.cells[:2]] for r in table.rows[1:]] == [[r.name, r.year] for r in rows]
+    assert rows[0].name == "India–Korea DTEPA" and rows[0].cells["data_flows"].strength == "binding"
+    notes = {n.get(f"{W}id"): "".join(t.text or "" for t in n.iter(f"{W}t"))
+             for n in etree.fromstring(zipfile.ZipFile(paper).read("word/footnotes.xml")).iter(f"{W}footnote")}
+    for tr, row in zip(table.rows[1:], rows):
+        for cell, t in zip(tr.cells[2:], data.topics):
+            c = row.cells[t.topic]
+            assert cell.text.startswith(c.strength.replace("_", " ")) and cell.text.endswith("†") == c.exception
+            refs = [r.get(f"{W}id") for r in cell._tc.iter(f"{W}footnoteReference")]
+            assert [notes[i].strip() for i in refs] == ([c.citation + "."] if c.citation else [])
+
+
 def test_real_footnotes(paper, data):
     z = zipfile.ZipFile(paper)
     notes = etree.fromstring(z.read("word/footnotes.xml"))
@@ -229,11 +252,14 @@ def test_real_footnotes(paper, data):
     refs = [int(r.get(f"{W}id")) for r in body.iter(f"{W}footnoteReference")]
     assert refs and sorted(refs) == ids[2:], "every reference has its note, ids unique"
     texts = ["".join(t.text or "" for t in n.iter(f"{W}t")) for n in notes.iter(f"{W}footnote")][2:]
-    assert all(", p. " in t and re.search(r"text in Annex, A\d+\.$", t) for t in texts)
-    # one footnote per article in the summary and in each topic
+    assert all(", p. " in t for t in texts)
+    matrix_cells = sum(bool(c.citation) for rows in data.matrices.values() for r in rows for c in r.cells.values())
+    assert matrix_cells >= 3
+    assert sum(bool(re.search(r"text in Annex, A\d+\.$", t)) for t in texts) == len(texts) - matrix_cells
+    # one footnote per article in the summary and in each topic, one per cited matrix cell
     per_part = [{t.precedents[0].key for t in data.topics if t.precedents}]
     per_part += [{p.key for p in [*t.partner_record, *t.precedents, *t.models.values()]} for t in data.topics]
-    assert len(refs) == sum(map(len, per_part))
+    assert len(refs) == sum(map(len, per_part)) + matrix_cells
     rels = z.read("word/_rels/document.xml.rels").decode()
     assert "relationships/footnotes" in rels
     assert "footnotes+xml" in z.read("[Content_Types].xml").decode()
