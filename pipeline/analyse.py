@@ -54,7 +54,8 @@ TREATY_WILL = {"will": "binding", "will endeavour": "best_endeavour", "will ende
 RECITAL_OPENERS = {"recognising", "recognizing", "considering", "noting", "acknowledging", "desiring", "bearing",
                    "mindful", "conscious", "affirming", "reaffirming", "emphasising", "emphasizing", "stressing",
                    "if", "where", "when", "should", "in"}
-MAIN_SUBJECTS = {"the", "each", "a", "both", "either", "neither", "no", "all", "it", "they", "parties", "that", "such", "any"}
+MAIN_SUBJECTS = {"the", "each", "a", "both", "either", "neither", "no", "all", "it", "they", "parties", "that", "such", "any",
+                 "nothing", "this", "these"}
 # "subject to its laws on privacy": a passing qualifier just before a rule hit
 QUALIFIER_RE = re.compile(r"\b(subject to|in accordance with|consistent with|without prejudice to|pursuant to)\b"
                           r"[^.;:]{0,50}\b(laws?|legislation|regulations?|rules)\b[^.;:]{0,25}$", re.I)

@@ -57,7 +57,8 @@ def _article(title: str, *paragraphs: str) -> Article:
      "exception", "Nothing in this Chapter shall"),
     ("A Party may adopt or maintain measures inconsistent with paragraph 2 for reasons of public security.",
      "exception", "may"),
-    ("Paragraph 1 shall not apply to fees charged for the issue of passports.", "exception", "shall not apply to"),
+    ("Paragraph 1 shall not apply to fees charged for the issue of passports.", "exception",
+     "Paragraph 1 shall not apply"),
     ("The Parties recognise the importance of open markets. Accordingly, nothing in this Article shall prevent a "
      "Party from regulating the supply of a service.", "exception", "nothing in this Article shall"),
     ("A Party shall not apply anti-dumping duties to goods of the other Party.", "binding", "shall not apply"),
