@@ -69,6 +69,86 @@ def test_strength_with_trigger(an, text, label, trigger):
     assert (c.strength, c.strength_evidence.lower()) == (label, trigger.lower())
 
 
+# drafting formulas (bench/labels/README_strength.md): an effort verb counts when shall governs it; aims,
+# definitions, integral-part and composition statements; carve-outs by a provision that "shall not apply",
+# reservations of rights; qualifiers that scope the verb, not a deadline; the lead verb of the sentence
+@pytest.mark.parametrize("text,label,trigger", [
+    ("The authority shall, before taking a final decision, endeavour to hear the applicant.",
+     "best_endeavour", "shall, before taking a final decision, endeavour"),
+    ("The Parties shall at all times endeavour to agree on how this Chapter applies.",
+     "best_endeavour", "shall at all times endeavour"),
+    ("Each Party shall develop cooperation with the aim of improving road safety.",
+     "binding", "shall"),
+    ("Each Party shall provide that injured persons may seek compensation before its courts.",
+     "binding", "shall"),
+    ("For the purposes of this Article, the Parties shall use common data formats.",
+     "binding", "shall"),
+    ("The objectives of this Chapter are to promote trade in green goods.",
+     "hortatory", "The objectives of this Chapter are to"),
+    ("With respect to fisheries products: (a) paragraph 2 shall not apply; and (b) tariffs shall be reduced by half.",
+     "exception", "paragraph 2 shall not apply"),
+    ("Each Party reserves the right to levy excise taxes on imported fuel.",
+     "exception", "reserves the right"),
+    ("This Chapter is without prejudice to the rights of the Parties under other treaties.",
+     "exception", "is without prejudice to"),
+    ("For the purposes of this Chapter, “digital service” means a service that a provider shall deliver over "
+     "a network.",
+     "", ""),
+    ("For the purposes of this Article, roaming means the use of a mobile device that a subscriber shall "
+     "register abroad.",
+     "", ""),
+    ("The definitions set out in Annex 3 shall apply to this Chapter.",
+     "", ""),
+    ("The protocols to this Agreement shall form an integral part of it.",
+     "", ""),
+    ("The Joint Council shall consist of ministers of each Party.",
+     "", ""),
+    ("Cooperation shall include the following areas: energy, transport and tourism.",
+     "", ""),
+    ("The panel shall, whenever possible within ten days, fix its timetable.",
+     "binding", "shall"),
+    ("Each Party shall, where possible, publish its draft rules in advance.",
+     "best_endeavour", "shall, where possible"),
+    ("Each Party shall notify the measure and shall, where possible, explain it.",
+     "binding", "shall"),
+    ("The Parties agree that their customs procedures shall, to the extent possible, follow the Kyoto Convention.",
+     "best_endeavour", "shall, to the extent possible"),
+    ("Each Party shall endeavour to provide the information, provided that a request shall identify the goods "
+     "concerned.",
+     "best_endeavour", "shall endeavour"),
+    ("To encourage investment, the Parties shall exchange information on their rules.",
+     "binding", "shall"),
+    ("The Parties recognise the role of small firms and shall exchange information on them.",
+     "binding", "shall"),
+    ("Each Party shall reaffirm its commitments under the GATS.",
+     "hortatory", "shall reaffirm"),
+    ("An association is hereby established between the two Parties.",
+     "binding", "is hereby established"),
+    ("The Parties consider closer cooperation on standards to be a desirable objective.",
+     "hortatory", "consider closer cooperation on standards to be a desirable"),
+    ("In the event that a Party restricts imports from a non-Party, nothing in this Agreement shall be "
+     "construed to prevent it from limiting, for the same reasons, the imports of that good.",
+     "exception", "nothing in this Agreement shall"),
+    ("Goods listed in Annex A shall be exempt from consular fees.",
+     "binding", "shall"),
+    ("Small suppliers shall be exempt from the obligations of paragraph 2.",
+     "exception", "shall be exempt from the obligations"),
+    ("An importing Party should not be required to grant better treatment than the exporting Party grants at home.",
+     "exception", "should not be required to"),
+    ("A Party may not invoke this Article with respect to a tax measure covered by a tax convention.",
+     "exception", "may not invoke"),
+    ("Each Party shall give favourable consideration to requests to recognise foreign test results.",
+     "best_endeavour", "shall give favourable consideration"),
+    ("Each Party shall favourably consider requests to recognise foreign test results.",
+     "best_endeavour", "shall favourably consider"),
+    ("The Parties shall make every attempt to settle the matter by consultation.",
+     "best_endeavour", "shall make every attempt"),
+])
+def test_strength_drafting_formulas(rules_only, text, label, trigger):
+    c = _clause(rules_only, text)
+    assert (c.strength, c.strength_evidence) == (label, trigger)
+
+
 def test_treaty_will_binds_and_mou_disclaimer_makes_everything_non_binding(rules_only):
     treaty = Document(doc_id="t", path="", kind="FTA",
                       articles=[_article("Committee", "The Parties will establish a joint committee within a year.")])
