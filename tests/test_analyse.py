@@ -89,6 +89,8 @@ def test_strength_with_trigger(an, text, label, trigger):
      "exception", "paragraph 2 shall not apply"),
     ("Each Party reserves the right to levy excise taxes on imported fuel.",
      "exception", "reserves the right"),
+    ("Each Party shall retain the right to set its own level of food safety protection.",
+     "exception", "shall retain the right"),
     ("This Chapter is without prejudice to the rights of the Parties under other treaties.",
      "exception", "is without prejudice to"),
     ("For the purposes of this Chapter, “digital service” means a service that a provider shall deliver over "
