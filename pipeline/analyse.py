@@ -170,23 +170,27 @@ def _listed(text: str, ev: Evidence) -> bool:
 
 
 QUALIFIER_REACH = 8  # tokens after a shall within which a qualifier still scopes its verb
+QUALIFIER_LEAD = 16  # tokens before it ("Each Party, where possible and as its laws permit, shall")
 TIME_LIMIT_WORDS = {"within", "before", "prior", "no", "not"}
 
 
 def _scopes(doc, a: int, b: int, qualifier: tuple[int, int], triggers) -> bool:
-    """Whether a practicability qualifier scopes the duty of the trigger doc[a:b]: it stands just before
-    the trigger, or after it in the same clause (no `;` and no other trigger between) within
-    QUALIFIER_REACH tokens. One followed by a time limit ("whenever possible within seven days",
-    "to the extent possible, within 48 hours") softens the deadline, not the duty."""
+    """Whether a practicability qualifier scopes the duty of the trigger doc[a:b]: it stands before the
+    trigger or after it, in the same clause (no `;` and no other trigger between), within a few tokens.
+    One followed by a time limit ("whenever possible within seven days", "to the extent possible,
+    within 48 hours") or a language ("as far as practicable in English") softens that detail, not the
+    duty."""
     qa, qb = qualifier
-    if a - 4 <= qb <= a:
-        return True
-    if not b - 1 <= qa <= b + QUALIFIER_REACH:
+    if a - QUALIFIER_LEAD <= qb <= a:
+        between = doc[qb:a]
+    elif b - 1 <= qa <= b + QUALIFIER_REACH:
+        between = doc[b:qa]
+    else:
         return False
-    if any(t.text == ";" for t in doc[b:qa]) or any(b <= m[1] < qa for m in triggers):
+    if any(t.text == ";" for t in between) or any(between.start <= m[1] < between.end for m in triggers):
         return False
-    following = [t.lower_ for t in doc[qb:qb + 3] if not t.is_punct]
-    return not (following and following[0] in TIME_LIMIT_WORDS)
+    following = [t.lower_ for t in doc[qb:qb + 4] if not t.is_punct]
+    return not (following and (following[0] in TIME_LIMIT_WORDS or following[:2] == ["in", "english"]))
 
 
 def _sentence_start(doc, i: int) -> int:
