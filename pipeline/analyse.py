@@ -51,7 +51,8 @@ TREATY_WILL = {"will": "binding", "will endeavour": "best_endeavour", "will ende
                "will make every effort": "best_endeavour", "will aspire": "best_endeavour",
                "will exert": "best_endeavour", "will encourage": "hortatory"}
 # a sentence opening on a recital, a condition or a purpose ("To encourage ..., the Parties shall"): its
-# triggers before the main clause do not decide
+# triggers before the main clause (after a comma and a subject, or after a colon that no trigger precedes)
+# do not decide
 RECITAL_OPENERS = {"recognising", "recognizing", "considering", "noting", "acknowledging", "desiring", "bearing",
                    "mindful", "conscious", "affirming", "reaffirming", "emphasising", "emphasizing", "stressing",
                    "if", "where", "when", "should", "in", "to", "with", "for", "while"}
@@ -327,8 +328,9 @@ class Analyser:
         if triggers:
             start = _sentence_start(doc, min(m[1] for m in triggers))
             if doc[start].lower_ in RECITAL_OPENERS:
-                main = next((k for k in range(start + 1, len(doc) - 1) if doc[k].text == ","
-                             and doc[k + 1].lower_ in MAIN_SUBJECTS), None)
+                first = min(m[1] for m in triggers)
+                main = next((k for k in range(start + 1, len(doc) - 1) if (doc[k].text == ":" and k < first)
+                             or (doc[k].text == "," and doc[k + 1].lower_ in MAIN_SUBJECTS)), None)
                 if main is not None:
                     triggers = [m for m in triggers if m[1] > main]
         triggers = sorted(triggers, key=lambda m: (m[1], -(m[2] - m[1])))
