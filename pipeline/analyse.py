@@ -55,7 +55,9 @@ TREATY_WILL = {"will": "binding", "will endeavour": "best_endeavour", "will ende
 # do not decide
 RECITAL_OPENERS = {"recognising", "recognizing", "considering", "noting", "acknowledging", "desiring", "bearing",
                    "mindful", "conscious", "affirming", "reaffirming", "emphasising", "emphasizing", "stressing",
-                   "if", "where", "when", "should", "in", "to", "with", "for", "while"}
+                   "if", "where", "when", "should", "in", "to", "with", "for", "while", "within", "upon", "on",
+                   "after", "before", "during", "unless", "until", "once", "at", "without", "notwithstanding",
+                   "subject", "except", "following", "pursuant"}
 MAIN_SUBJECTS = {"the", "each", "a", "both", "either", "neither", "no", "all", "it", "they", "parties", "that", "such",
                  "any", "nothing", "this", "these"}
 # "subject to its laws on privacy": a passing qualifier just before a rule hit
@@ -194,6 +196,16 @@ def _scopes(doc, a: int, b: int, qualifier: tuple[int, int], triggers) -> bool:
     return not (following and (following[0] in TIME_LIMIT_WORDS or following[:2] == ["in", "english"]))
 
 
+RELATIVE_PRONOUNS = {"which", "that", "who", "whom"}
+
+
+def _main_clause(doc, start: int, first: int) -> int | None:
+    """Token index where the main clause of a sentence opening on a recital, condition or purpose begins:
+    a comma followed by a subject, or a colon before any trigger."""
+    return next((k for k in range(start + 1, len(doc) - 1) if (doc[k].text == ":" and k < first)
+                 or (doc[k].text == "," and doc[k + 1].lower_ in MAIN_SUBJECTS)), None)
+
+
 def _sentence_start(doc, i: int) -> int:
     """Token index where the sentence holding token i begins."""
     k = i
@@ -328,17 +340,20 @@ class Analyser:
         if triggers:
             start = _sentence_start(doc, min(m[1] for m in triggers))
             if doc[start].lower_ in RECITAL_OPENERS:
-                first = min(m[1] for m in triggers)
-                main = next((k for k in range(start + 1, len(doc) - 1) if (doc[k].text == ":" and k < first)
-                             or (doc[k].text == "," and doc[k + 1].lower_ in MAIN_SUBJECTS)), None)
+                main = _main_clause(doc, start, min(m[1] for m in triggers))
                 if main is not None:
                     triggers = [m for m in triggers if m[1] > main]
+        # "a Party which intends to ...", "measures that may be necessary": a relative clause binds no one
+        triggers = [m for m in triggers if not (m[1] > 0 and doc[m[1] - 1].lower_ in RELATIVE_PRONOUNS)]
         triggers = sorted(triggers, key=lambda m: (m[1], -(m[2] - m[1])))
         governing: list[tuple[str, int, int]] = []
         for name, a, b in triggers:  # the earliest, then longest, trigger governs an overlap
             if governing and a < governing[-1][2]:
                 continue
-            if name == "binding" or (name == "hortatory" and doc[a:b].text.lower() == "should"):
+            # "shall, where possible, apply"; also "Whenever possible, the panel shall comprise the same
+            # members": a description does not take a practicability qualifier, a soft duty does
+            if name == "binding" or doc[a:b].text.lower() == "should" or (
+                    name == "descriptive" and doc[a].lower_ == "shall"):
                 if any(_scopes(doc, a, b, q, triggers) for q in qualifiers):
                     name = "best_endeavour"
             governing.append((name, a, b))
