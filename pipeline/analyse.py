@@ -59,7 +59,7 @@ RECITAL_OPENERS = {"recognising", "recognizing", "considering", "noting", "ackno
                    "after", "before", "during", "unless", "until", "once", "at", "without", "notwithstanding",
                    "subject", "except", "following", "pursuant"}
 MAIN_SUBJECTS = {"the", "each", "a", "both", "either", "neither", "no", "all", "it", "they", "parties", "that", "such",
-                 "any", "nothing", "this", "these"}
+                 "any", "nothing", "this", "these", "its", "their"}
 # "subject to its laws on privacy": a passing qualifier just before a rule hit
 QUALIFIER_RE = re.compile(r"\b(subject to|in accordance with|consistent with|without prejudice to|pursuant to)\b"
                           r"[^.;:]{0,50}\b(laws?|legislation|regulations?|rules)\b[^.;:]{0,25}$", re.I)
@@ -341,7 +341,7 @@ class Analyser:
             start = _sentence_start(doc, min(m[1] for m in triggers))
             if doc[start].lower_ in RECITAL_OPENERS:
                 main = _main_clause(doc, start, min(m[1] for m in triggers))
-                if main is not None:
+                if main is not None and any(m[1] > main for m in triggers):  # none left: the boundary was wrong
                     triggers = [m for m in triggers if m[1] > main]
         # "a Party which intends to ...", "measures that may be necessary": a relative clause binds no one
         triggers = [m for m in triggers if not (m[1] > 0 and doc[m[1] - 1].lower_ in RELATIVE_PRONOUNS)]

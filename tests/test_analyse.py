@@ -127,6 +127,14 @@ def test_strength_with_trigger(an, text, label, trigger):
      "best_endeavour", "shall comprise"),
     ("A request will be deemed received on the day it reaches the contact point.",
      "", ""),
+    ("No Party may have recourse to dispute settlement under this Agreement for matters arising under this "
+     "Chapter.", "exception", "No Party may have recourse to dispute settlement"),
+    ("For greater certainty, the Parties affirm that measures affecting services supplied electronically fall "
+     "within the scope of the services chapter.", "", ""),
+    ("When prices rise sharply, Ruritania shall notify the Committee of the measures, the dates and the products.",
+     "binding", "shall"),
+    ("When a Party adopts new labelling rules, its authority shall, on request, explain, as far as practicable in "
+     "English, the reasons, the evidence and the expected effects.", "binding", "shall"),
     ("The panel shall, whenever possible within ten days, fix its timetable.",
      "binding", "shall"),
     ("Each Party shall, where possible, publish its draft rules in advance.",
