@@ -50,14 +50,21 @@ TREATY_WILL = {"will": "binding", "will endeavour": "best_endeavour", "will ende
                "will strive": "best_endeavour", "will seek to": "best_endeavour", "will seek": "best_endeavour", "will make efforts": "best_endeavour",
                "will make every effort": "best_endeavour", "will aspire": "best_endeavour",
                "will exert": "best_endeavour", "will encourage": "hortatory"}
-# a sentence opening on a recital or a condition: its triggers before the main clause do not decide
+# a sentence opening on a recital, a condition or a purpose ("To encourage ..., the Parties shall"): its
+# triggers before the main clause (after a comma and a subject, or after a colon that no trigger precedes)
+# do not decide
 RECITAL_OPENERS = {"recognising", "recognizing", "considering", "noting", "acknowledging", "desiring", "bearing",
                    "mindful", "conscious", "affirming", "reaffirming", "emphasising", "emphasizing", "stressing",
-                   "if", "where", "when", "should", "in"}
-MAIN_SUBJECTS = {"the", "each", "a", "both", "either", "neither", "no", "all", "it", "they", "parties", "that", "such", "any"}
+                   "if", "where", "when", "should", "in", "to", "with", "for", "while", "within", "upon", "on",
+                   "after", "before", "during", "unless", "until", "once", "at", "without", "notwithstanding",
+                   "subject", "except", "following", "pursuant"}
+MAIN_SUBJECTS = {"the", "each", "a", "both", "either", "neither", "no", "all", "it", "they", "parties", "that", "such",
+                 "any", "nothing", "this", "these", "its", "their"}
 # "subject to its laws on privacy": a passing qualifier just before a rule hit
 QUALIFIER_RE = re.compile(r"\b(subject to|in accordance with|consistent with|without prejudice to|pursuant to)\b"
                           r"[^.;:]{0,50}\b(laws?|legislation|regulations?|rules)\b[^.;:]{0,25}$", re.I)
+# "The Parties agree that ...": a frame; a later trigger in its sentence says what was agreed
+FRAMES = {"agree that", "agrees that"}
 MOU_PARTIES_RE = re.compile(r"\b(Participants?|Sides?|Memorandum)\b")
 CHUNK_CHARS = 1100  # MiniLM reads ~256 word pieces; longer paragraphs are read in pieces
 
@@ -163,6 +170,40 @@ def _listed(text: str, ev: Evidence) -> bool:
             words = text[ev.start:b].split() if k == 0 else re.sub(r"^\s*(and|or)\s", "", item.group()).split()
             return len(words) <= 6
     return False
+
+
+QUALIFIER_REACH = 8  # tokens after a shall within which a qualifier still scopes its verb
+QUALIFIER_LEAD = 16  # tokens before it ("Each Party, where possible and as its laws permit, shall")
+TIME_LIMIT_WORDS = {"within", "before", "prior", "no", "not"}
+
+
+def _scopes(doc, a: int, b: int, qualifier: tuple[int, int], triggers) -> bool:
+    """Whether a practicability qualifier scopes the duty of the trigger doc[a:b]: it stands before the
+    trigger or after it, in the same clause (no `;` and no other trigger between), within a few tokens.
+    One followed by a time limit ("whenever possible within seven days", "to the extent possible,
+    within 48 hours") or a language ("as far as practicable in English") softens that detail, not the
+    duty."""
+    qa, qb = qualifier
+    if a - QUALIFIER_LEAD <= qb <= a:
+        between = doc[qb:a]
+    elif b - 1 <= qa <= b + QUALIFIER_REACH:
+        between = doc[b:qa]
+    else:
+        return False
+    if any(t.text == ";" for t in between) or any(between.start <= m[1] < between.end for m in triggers):
+        return False
+    following = [t.lower_ for t in doc[qb:qb + 4] if not t.is_punct]
+    return not (following and (following[0] in TIME_LIMIT_WORDS or following[:2] == ["in", "english"]))
+
+
+RELATIVE_PRONOUNS = {"which", "that", "who", "whom"}
+
+
+def _main_clause(doc, start: int, first: int) -> int | None:
+    """Token index where the main clause of a sentence opening on a recital, condition or purpose begins:
+    a comma followed by a subject, or a colon before any trigger."""
+    return next((k for k in range(start + 1, len(doc) - 1) if (doc[k].text == ":" and k < first)
+                 or (doc[k].text == "," and doc[k + 1].lower_ in MAIN_SUBJECTS)), None)
 
 
 def _sentence_start(doc, i: int) -> int:
@@ -299,24 +340,31 @@ class Analyser:
         if triggers:
             start = _sentence_start(doc, min(m[1] for m in triggers))
             if doc[start].lower_ in RECITAL_OPENERS:
-                main = next((k for k in range(start + 1, len(doc) - 1) if doc[k].text == ","
-                             and doc[k + 1].lower_ in MAIN_SUBJECTS), None)
-                if main is not None:
+                main = _main_clause(doc, start, min(m[1] for m in triggers))
+                if main is not None and any(m[1] > main for m in triggers):  # none left: the boundary was wrong
                     triggers = [m for m in triggers if m[1] > main]
+        # "a Party which intends to ...", "measures that may be necessary": a relative clause binds no one
+        triggers = [m for m in triggers if not (m[1] > 0 and doc[m[1] - 1].lower_ in RELATIVE_PRONOUNS)]
         triggers = sorted(triggers, key=lambda m: (m[1], -(m[2] - m[1])))
         governing: list[tuple[str, int, int]] = []
         for name, a, b in triggers:  # the earliest, then longest, trigger governs an overlap
             if governing and a < governing[-1][2]:
                 continue
-            if name == "binding" or (name == "hortatory" and doc[a:b].text.lower() == "should"):
-                if any(b - 1 <= qa <= b + 8 or a - 4 <= qb <= a for qa, qb in qualifiers):
+            # "shall, where possible, apply"; also "Whenever possible, the panel shall comprise the same
+            # members": a description does not take a practicability qualifier, a soft duty does
+            if name == "binding" or doc[a:b].text.lower() == "should" or (
+                    name == "descriptive" and doc[a].lower_ == "shall"):
+                if any(_scopes(doc, a, b, q, triggers) for q in qualifiers):
                     name = "best_endeavour"
             governing.append((name, a, b))
         if not governing:
             return None
-        if governing[0][0] in ("exception", "descriptive") or doc[governing[0][1]:governing[0][2]].text.lower() in self.stances:
-            return governing[0]
-        for wanted in self.strength_order:
+        if len(governing) > 1 and doc[governing[0][1]:governing[0][2]].text.lower() in FRAMES:
+            governing = governing[1:]  # "agree that X shall, to the extent possible, ...": the shall decides
+        lead = doc[governing[0][1]:governing[0][2]].text.lower()
+        if lead not in self.recitals or lead in self.stances:
+            return governing[0]  # the lead verb decides: a proviso's "shall" does not harden "shall endeavour"
+        for wanted in self.strength_order:  # "The Parties recognise ... and shall ...": the commitment decides
             for g in governing:
                 if g[0] == wanted:
                     return g
