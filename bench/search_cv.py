@@ -101,6 +101,9 @@ def ranker_lists(searcher, query: dict) -> dict[str, list[int]]:
     }
 
 
+TABLE_IDS: set[int] = set()  # annex tables of the store under test: left out after fusing, as Searcher does
+
+
 def fuse(rankings: dict[str, list[int]], config: dict, top: int = 50) -> list[int]:
     """Weighted RRF in the Searcher's ranker order (same sums, same tie order as `Searcher.search`)."""
     fused: dict[int, float] = {}
@@ -108,7 +111,8 @@ def fuse(rankings: dict[str, list[int]], config: dict, top: int = 50) -> list[in
         if weight := config["weights"][name]:
             for rank, aid in enumerate(rankings[name]):
                 fused[aid] = fused.get(aid, 0.0) + weight / (config["k"] + rank + 1)
-    return [a for a, _ in sorted(fused.items(), key=lambda kv: -kv[1])[:top]]
+    kept = [(a, v) for a, v in fused.items() if a not in TABLE_IDS]
+    return [a for a, _ in sorted(kept, key=lambda kv: -kv[1])[:top]]
 
 
 class Bench:
@@ -121,6 +125,8 @@ class Bench:
         self.bench = bench
         self.store = Store(home)
         self.searcher = Searcher(self.store, allow_stale=allow_stale)
+        TABLE_IDS.clear()
+        TABLE_IDS.update(self.searcher.table_ids)
         self.dev, self.own = load_queries(bench)
         self.queries = {q["qid"]: q for q in self.dev + self.own}
         self.rankings = {qid: ranker_lists(self.searcher, q) for qid, q in self.queries.items()}

@@ -444,11 +444,11 @@ def ocr_available() -> bool:
     return not unavailable_reason()
 
 
-def _ocr_words(pdf_page) -> list[Word]:
-    from .ocr import recognise_page
+def _ocr_words(pdf_page, dpi: int | None = None) -> list[Word]:
+    from .ocr import DPI, recognise_page
 
     return [Word(w.text, w.x0, w.x1, w.top, w.bottom, round((w.bottom - w.top) * 1.35 / 0.5) * 0.5, False, False)
-            for w in recognise_page(pdf_page)]
+            for w in recognise_page(pdf_page, dpi or DPI)]
 
 
 # ---------------------------------------------------------------- entry point
@@ -538,14 +538,14 @@ def extract_pages(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAUL
     return pages
 
 
-def _ocr_pages(path: Path, pages: list[Page], numbers: list[int]) -> None:
+def _ocr_pages(path: Path, pages: list[Page], numbers: list[int], dpi: int | None = None) -> None:
     import pypdfium2
 
     doc = pypdfium2.PdfDocument(str(path))
     try:
         for i in numbers:
             page = pages[i - 1]
-            words = _ocr_words(doc[i - 1])
+            words = _ocr_words(doc[i - 1], dpi)
             page.lines = lines_from_words(words, i, page.width)
             page.ocr = True
     finally:

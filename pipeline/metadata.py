@@ -304,6 +304,12 @@ def find_parties(pages: list[Page], title: Found | None = None) -> Found:
         signed, where = signatory_countries(pages)
         if len(set(codes) | set(signed)) >= 2:
             codes, evidence = list(dict.fromkeys(codes + signed)), where
+    if len(codes) < 2 and not opening:
+        # an annex or schedule printed on its own: no preamble, no signatures; its parts are headed by
+        # the parties whose commitments they hold ("Part 12: Schedule of Hong Kong, China")
+        named = list(dict.fromkeys(c for p in pages for ln in p.lines for c in find_countries(ln.text)))
+        if len(set(codes) | set(named)) >= 2:
+            codes, evidence = list(dict.fromkeys(codes + named)), "states the text names (it has no preamble)"
     return Found(codes, evidence)
 
 
@@ -465,6 +471,7 @@ def scanned_closing_formula(path: Path, pages: list[Page]) -> tuple[str, str, st
     """The closing formula read by OCR from the scanned pages of an otherwise typeset PDF (the last few),
     when OCR is available; the document's pages are left untouched."""
     from .extract import _ocr_pages, ocr_available
+    from .ocr import SIGNATURE_DPI
 
     if not path.exists() or not ocr_available():
         return "", "", ""
@@ -472,7 +479,7 @@ def scanned_closing_formula(path: Path, pages: list[Page]) -> tuple[str, str, st
     if not numbers:
         return "", "", ""
     shadow = [Page(number=p.number, width=p.width, height=p.height) for p in pages]
-    _ocr_pages(path, shadow, numbers)
+    _ocr_pages(path, shadow, numbers, SIGNATURE_DPI)
     date_, place, sentence = closing_formula([shadow[n - 1] for n in numbers])
     return (date_, place, "OCR: " + sentence) if sentence else ("", "", "")
 

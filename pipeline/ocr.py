@@ -12,6 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 
 DPI = 300
+# signed pages: the day of a closing formula is often a small superscript ordinal ("27th"), which
+# Tesseract misses at 300 dpi ("this T day of February") and reads at 400 ("this 27" day")
+SIGNATURE_DPI = 400
 
 
 @dataclass
@@ -45,11 +48,11 @@ def unavailable_reason() -> str:
     return ""
 
 
-def recognise_page(pdf_page) -> list[OcrWord]:
-    """The words Tesseract reads on one pypdfium2 page, with their boxes in PDF points."""
+def recognise_page(pdf_page, dpi: int = DPI) -> list[OcrWord]:
+    """The words Tesseract reads on one pypdfium2 page rendered at `dpi`, with their boxes in PDF points."""
     from tesserocr import RIL, PyTessBaseAPI, iterate_level
 
-    scale = DPI / 72
+    scale = dpi / 72
     image = pdf_page.render(scale=scale).to_pil().convert("L")
     words: list[OcrWord] = []
     with PyTessBaseAPI(path=str(tessdata_dir()), lang="eng") as api:
