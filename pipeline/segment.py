@@ -312,6 +312,8 @@ class LineClassifier:
             return False
         if _is_caps(ln.text):  # small capitals: not bold, maybe smaller than body, on a line of their own
             return _title_like(rest) and len(rest.split()) <= 16
+        if _is_caps(rest):  # `Article 13.8: PAPERLESS TRADING` in body type: the capitals mark the title
+            return _title_like(rest) and len(rest.split()) <= 16
         if prof.bold_headings:
             return False
         # plain / OCR'd text: a line of its own with a title-like rest, not running prose

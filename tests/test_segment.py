@@ -275,3 +275,14 @@ def test_recurring_article_title_is_not_a_table_header(layout):
     assert [a.article_title for a in articles[::2]] == ["Scope"] * 4
     assert all(a.text.startswith("1. This Chapter shall apply to") for a in articles)
     assert not [u for u in units if u.unit == "table"]
+
+
+def test_capitalised_title_in_body_type_is_a_heading(layout):
+    """A document with bold headings that sets some as `Article 2: PAPERLESS TRADING` in body type; a
+    body line that begins with a cross-reference (`Article 9 (Review) applies`) stays body."""
+    _, units = layout["captitles"]
+    articles = _articles(units)
+    assert [(a.article_number, a.article_title) for a in articles] == [
+        ("Article 1", "Definitions"), ("Article 2", "Paperless Trading"), ("Article 3", "Cooperation"),
+        ("Article 4", "Personal Data Protection")]
+    assert all(a.text.endswith("Article 9 (Review) applies to it.") for a in articles)

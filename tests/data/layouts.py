@@ -12,6 +12,8 @@ Every text here is written for these tests (a fictional agreement between Arcadi
     wrapped.pdf      body lines that wrap so a line begins with `Article 3` or `Chapter 2`
     schedule.pdf     a rules table without cell gaps whose bold header repeats on each page, and a
                      table whose column headers are `Article 4 | Article 6 | Article 7`
+    captitles.pdf    bold article headings, and some set in body type with the title in capitals
+                     (`Article 3: PAPERLESS TRADING`), as retyped real agreements mix them
     scopes.pdf       short chapters, one a page, each opening with a bold-italic `Scope` title under a
                      centred `ARTICLE N` (the same bold line on consecutive pages, yet no table header)
 """
@@ -386,8 +388,24 @@ def scopes(path: Path) -> Path:
     return s.save()
 
 
+def captitles(path: Path) -> Path:
+    """Articles 1 and 3 under bold headings; 2 and 4 in body type with a capitalised title."""
+    s = Sheet(path)
+    for n, title in enumerate(["Definitions", "PAPERLESS TRADING", "Cooperation", "PERSONAL DATA PROTECTION"], 1):
+        if n % 2:
+            s.heading(f"Article {n}: {title}", before=14)
+        else:
+            s.space(14)
+            s.lines([f"Article {n}: {title}"])
+        s.para(f"1. {FILLER} This is the text of Article {n}, which refers to Article {n + 6} (Review of".replace(
+            " (Review of", ""))
+        s.lines(["Article 9 (Review) applies to it."])
+    return s.save()
+
+
 BUILDERS = {"smallcaps": smallcaps, "toc": toc, "bound": bound, "annex": annex, "textlayer": textlayer,
-            "glued": glued, "wrapped": wrapped, "schedule": schedule, "scopes": scopes}
+            "glued": glued, "wrapped": wrapped, "schedule": schedule, "scopes": scopes,
+            "captitles": captitles}
 
 
 def build_all(folder: Path = HERE) -> dict[str, Path]:
