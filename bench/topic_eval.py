@@ -2,8 +2,9 @@
 
     python -m bench.topic_eval LABELS.jsonl [LABELS.jsonl ...] [--errors]
 
-Each label line is {"doc", "article_number", "article_index", "topics", "split"}; the article's
-title and text come from the benchmark ground truth (../shared/bench/tota/{doc}.json, or mou/),
+Each label line is {"doc", "article_number", "article_index", "topics", "split"}; every labelled
+document is analysed whole, as ingestion does (`no_chapter_context`: the same without the chapter
+context of Analyser._chapter_context). The article's title and text come from the benchmark ground truth (../shared/bench/tota/{doc}.json, or mou/),
 split into numbered paragraphs as the segmenter does. Prints, per split, the figures for: our
 analyser (`ours`), the same rules without the similarity signal (`rules_only`) and a heading-only
 baseline (`heading`: the title names the topic by a plain keyword), and which signal decided our
@@ -45,6 +46,26 @@ def labelled_article(row: dict):
                    clauses=[Clause(text=p, page=a.get("page_start", 0)) for p in paragraphs(a["text"])])
 
 
+def in_whole_documents(rows: list[dict], analyser) -> list:
+    """The labelled articles, each analysed with every other article of its document (as ingestion
+    does: a paragraph may read its chapter's context), in the order of `rows`."""
+    by_doc: dict[str, dict[int, object]] = {}
+    for doc_id in dict.fromkeys(r["doc"] for r in rows):
+        arts = ground_truth(doc_id)["articles"]
+        whole = [labelled_article({"doc": doc_id, "article_number": x["article_number"], "article_index": i})
+                 for i, x in enumerate(arts)]
+        analyser.analyse_articles(whole)
+        by_doc[doc_id] = dict(enumerate(whole))
+    out = []
+    for r in rows:
+        arts = ground_truth(r["doc"])["articles"]
+        idx = r.get("article_index")
+        if idx is None or idx >= len(arts) or arts[idx]["article_number"] != r["article_number"]:
+            idx = next(i for i, x in enumerate(arts) if x["article_number"] == r["article_number"])
+        out.append(by_doc[r["doc"]][idx])
+    return out
+
+
 def prf(gold: list[set], pred: list[set], topic: str) -> dict:
     tp = sum(topic in g and topic in p for g, p in zip(gold, pred))
     fp = sum(topic not in g and topic in p for g, p in zip(gold, pred))
@@ -61,9 +82,15 @@ def deciding_signal(art, topic: str) -> str:
     for c in art.clauses:
         evs = [e for e in c.topics if e.label == topic]
         if evs:
+            if all(e.phrase.startswith("chapter context") for e in evs):
+                kinds.add("chapter")
+                continue
             sim = any(e.phrase.startswith("similarity ") for e in evs)
             rule = any(not e.phrase.startswith("similarity ") for e in evs)
             kinds.add("rule+similarity" if sim and rule else "similarity" if sim else "rule")
+    if kinds == {"chapter"}:
+        return "chapter context"
+    kinds.discard("chapter")
     return "rule" if kinds == {"rule"} else "similarity" if kinds == {"similarity"} else "rule+similarity"
 
 
@@ -142,12 +169,17 @@ def main() -> None:
     ours, rules = Analyser(), Analyser(similarity=False)
     if topic_similarity() is None:
         raise SystemExit("similarity model did not load")
-    arts = [labelled_article(r) for r in rows]
     t = time.perf_counter()
-    ours.analyse_articles(arts)
+    arts = in_whole_documents(rows, ours)
     elapsed = time.perf_counter() - t
     pred_ours = [set(x.topics) & set(TOPICS) for x in arts]
-    pred_rules = [set(x.topics) & set(TOPICS) for x in rules.analyse_articles([labelled_article(r) for r in rows])]
+    pred_rules = [set(x.topics) & set(TOPICS) for x in in_whole_documents(rows, rules)]
+    saved = Analyser._chapter_context
+    Analyser._chapter_context = staticmethod(lambda *_: None)  # the same analyser, chapter context off
+    try:
+        pred_noctx = [set(x.topics) & set(TOPICS) for x in in_whole_documents(rows, Analyser())]
+    finally:
+        Analyser._chapter_context = saved
     pred_head = [{tp for tp, rx in HEADING_KEYWORDS.items() if rx.search(x.article_title)} for x in arts]
     by_split = defaultdict(list)
     for i, r in enumerate(rows):
@@ -156,11 +188,12 @@ def main() -> None:
     for split, idx in sorted(by_split.items()):
         gold = [set(rows[i]["topics"]) for i in idx]
         res = {name: {tp: prf(gold, [pred[i] for i in idx], tp) for tp in TOPICS}
-               for name, pred in (("ours", pred_ours), ("rules_only", pred_rules), ("heading", pred_head))}
+               for name, pred in (("ours", pred_ours), ("no_chapter_context", pred_noctx), ("rules_only", pred_rules),
+                                  ("heading", pred_head))}
         signals = Counter(f"{tp}:{deciding_signal(arts[i], tp)}" for i in idx for tp in sorted(pred_ours[i]))
         summary[split] = {"articles": len(idx), **res, "decided_by": dict(sorted(signals.items()))}
         print(f"== {split}: {len(idx)} articles")
-        for name in ("ours", "rules_only", "heading"):
+        for name in ("ours", "no_chapter_context", "rules_only", "heading"):
             print(f"  {name:10s} " + "  ".join(f"{tp} P {m['p']:.2f} R {m['r']:.2f} F1 {m['f1']:.2f} (n={m['support']})"
                                               for tp, m in res[name].items()))
         print("  decided by:", dict(sorted(signals.items())))

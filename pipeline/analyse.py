@@ -61,6 +61,11 @@ RECITAL_OPENERS = {"recognising", "recognizing", "considering", "noting", "ackno
 MAIN_SUBJECTS = {"the", "each", "a", "both", "either", "neither", "no", "all", "it", "they", "parties", "that", "such",
                  "any", "nothing", "this", "these", "its", "their"}
 # "subject to its laws on privacy": a passing qualifier just before a rule hit
+# a paragraph that applies "this Chapter" reads with its chapter's subject (see Analyser._chapter_context)
+CHAPTER_REF_RE = re.compile(r"\bthis (chapter|section)\b", re.IGNORECASE)
+CHAPTER_CONTEXT_MIN = 3  # articles of the chapter on the topic, at least
+CHAPTER_CONTEXT_SHARE = 0.5  # and at least this share of the chapter's other articles
+
 QUALIFIER_RE = re.compile(r"\b(subject to|in accordance with|consistent with|without prejudice to|pursuant to)\b"
                           r"[^.;:]{0,50}\b(laws?|legislation|regulations?|rules)\b[^.;:]{0,25}$", re.I)
 # "The Parties agree that ...": a frame; a later trigger in its sentence says what was agreed
@@ -482,8 +487,31 @@ class Analyser:
             for p in paragraphs:
                 p.clause.topics = self.paragraph_topics(p)
             self._link_footnote_exceptions(art)
+        for art, paragraphs in zip(articles, prepared):
+            self._chapter_context(art, paragraphs, articles)
+        for art in articles:
             art.topics = sorted({e.label for c in art.clauses for e in c.topics})
         return articles
+
+    @staticmethod
+    def _chapter_context(art: Article, paragraphs: list["_Paragraph"], articles: list[Article]) -> None:
+        """A paragraph that applies "this Chapter" (general obligations, transparency, consultations,
+        dispute settlement of a temporary-entry chapter) takes a mission topic that most of the other
+        articles of its chapter carry in their own words; definitions never do."""
+        if not art.chapter_number and not art.chapter_title:
+            return
+        key = (art.instrument, art.chapter_number, art.chapter_title)
+        others = [a for a in articles if a is not art and a.unit == "article" and
+                  (a.instrument, a.chapter_number, a.chapter_title) == key]
+        for topic in MISSION_TOPICS:
+            on_topic = sum(any(e.label == topic for c in a.clauses for e in c.topics) for a in others)
+            if on_topic < CHAPTER_CONTEXT_MIN or on_topic < CHAPTER_CONTEXT_SHARE * len(others):
+                continue
+            for p in paragraphs:
+                c = p.clause
+                if (not p.definitions and CHAPTER_REF_RE.search(c.text) and c.strength
+                        and not any(e.label == topic for e in c.topics)):
+                    c.topics.append(Evidence(topic, f"chapter context: {on_topic} of {len(others)} articles"))
 
     def analyse_article(self, art: Article, kind: str = "") -> Article:
         return self.analyse_articles([art], kind)[0]

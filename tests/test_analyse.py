@@ -346,3 +346,30 @@ def test_title_topics_for_search_queries(an):
     assert {e.label for e in an.title_topics("cross-border transfer of information")} == {"data_flows"}
     assert {e.label for e in an.title_topics("temporary entry of business persons")} == {"it_mobility"}
     assert an.title_topics("tariff elimination schedule") == []
+
+
+def test_chapter_context_for_paragraphs_that_apply_this_chapter(rules_only):
+    """In a chapter whose articles grant entry to business persons, a general-obligations paragraph that
+    applies "this Chapter" is on mobility too; one in an unrelated chapter, and a definition, are not."""
+    def chapter(number: str, title: str, bodies: list[tuple[str, str]]) -> list:
+        arts = [_article(t, b) for t, b in bodies]
+        for a in arts:
+            a.chapter_number, a.chapter_title = number, title
+        return arts
+
+    entry = [("Grant of Entry", f"Each Party shall grant temporary entry to business persons of the other Party who "
+                                f"are {who}.") for who in ("business visitors", "intra-corporate transferees",
+                                                           "independent professionals")]
+    mobility = chapter("Chapter 9", "Movement of People", [
+        *entry,
+        ("General Obligations", "Each Party shall apply its measures relating to this Chapter expeditiously so as "
+                                "to avoid unduly impairing or delaying trade in goods or services."),
+        ("Definitions", 'For the purposes of this Chapter: "spouse" means the husband or wife of a person.')])
+    customs = chapter("Chapter 4", "Customs Procedures", [
+        ("Release", "Each Party shall release goods within 48 hours."),
+        ("General Obligations", "Each Party shall apply its measures relating to this Chapter expeditiously so as "
+                                "to avoid unduly impairing or delaying trade in goods or services.")])
+    rules_only.analyse_articles(mobility + customs, "FTA")
+    assert [a.topics for a in mobility] == [["it_mobility"]] * 4 + [[]]
+    assert mobility[3].clauses[0].topics[0].phrase == "chapter context: 3 of 4 articles"
+    assert customs[1].topics == []
