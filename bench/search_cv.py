@@ -91,7 +91,10 @@ def ranker_lists(searcher, query: dict) -> dict[str, list[int]]:
 
     allowed_list = searcher.allowed_ids(Filters(**(query.get("filters") or {})))
     allowed = set(allowed_list) if allowed_list is not None else None
-    bm25_text, bm25_heading = searcher._lexical_rankings(_query_terms(query["text"]), allowed)
+    terms = _query_terms(query["text"])
+    # both lists whatever the product's weights (`_lexical_rankings` skips headings when their weight is 0)
+    bm25_text, bm25_heading = searcher._bm25(terms, None, allowed), searcher._bm25(terms, "article_title chapter_title",
+                                                                                 allowed)
     qvec = searcher.embedder.encode([query["text"]])[0]
     return {
         "bm25_text": bm25_text, "bm25_heading": bm25_heading,
