@@ -292,6 +292,10 @@ def signatory_countries(pages: list[Page]) -> tuple[list[str], str]:
     return list(dict.fromkeys(codes)), " | ".join(evidence[:6])
 
 
+# `Part 12: Schedule of Hong Kong, China`: the heading of one party's commitments in an annex
+SCHEDULE_HEAD_RE = re.compile(r"\bschedules?\s+of\b", re.IGNORECASE)
+
+
 def find_parties(pages: list[Page], title: Found | None = None) -> Found:
     """States named in the title, then those enumerated in the preamble's opening paragraph."""
     title = title or find_title(pages)
@@ -305,11 +309,13 @@ def find_parties(pages: list[Page], title: Found | None = None) -> Found:
         if len(set(codes) | set(signed)) >= 2:
             codes, evidence = list(dict.fromkeys(codes + signed)), where
     if len(codes) < 2 and not opening:
-        # an annex or schedule printed on its own: no preamble, no signatures; its parts are headed by
-        # the parties whose commitments they hold ("Part 12: Schedule of Hong Kong, China")
-        named = list(dict.fromkeys(c for p in pages for ln in p.lines for c in find_countries(ln.text)))
+        # an annex printed on its own: no preamble, no signatures; its parts are headed by the parties
+        # whose commitments they hold (countries merely named in its articles are not parties)
+        heads = [ln.text for p in pages for ln in p.lines
+                 if SCHEDULE_HEAD_RE.search(ln.text) and len(ln.text.split()) <= 10]
+        named = list(dict.fromkeys(c for text in heads for c in find_countries(text)))
         if len(set(codes) | set(named)) >= 2:
-            codes, evidence = list(dict.fromkeys(codes + named)), "states the text names (it has no preamble)"
+            codes, evidence = list(dict.fromkeys(codes + named)), " | ".join(heads[:6])
     return Found(codes, evidence)
 
 

@@ -158,6 +158,19 @@ def test_parties_are_not_read_from_the_articles(tmp_path):
     assert (doc.title, doc.kind, doc.parties) == ("Annex 4: Transit", "other", [])
 
 
+def test_an_annex_alone_takes_its_parties_from_its_schedule_heads(tmp_path):
+    """A tariff annex printed on its own: no preamble, no signatures; each part is one party's schedule."""
+    pdf = treaty_pdf(tmp_path / "schedules.pdf", [
+        [("ANNEX 2", 14, True, True), ("SCHEDULES OF TARIFF COMMITMENTS", 14, True, True),
+         ("Article 1", 11, True, False), ("Goods from Kenya in transit are not covered by this Annex.",),
+         ("Part 1: Schedule of Chile", 11, True, False), ("0101.10 Live horses 0%",),
+         ("Part 2: Schedule of the Republic of Korea", 11, True, False), ("0101.10 Live horses 8%",)],
+    ])
+    doc = metadata_of(pdf)
+    assert doc.parties == ["CHL", "KOR"]
+    assert "Schedule of Chile" in doc.evidence["parties"]
+
+
 # ---------------------------------------------------------------- parties
 
 
