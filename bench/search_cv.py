@@ -59,6 +59,8 @@ NAMED = {
     "RRF text only, K=30": system(30, bm25_text=1, dense_text=1),
     "RRF text only, K=100": system(100, bm25_text=1, dense_text=1),
     "RRF text, dense x2, K=60": system(60, bm25_text=1, dense_text=2),
+    # what the product ships (pipeline.search.FUSION_WEIGHTS, RRF_K: chosen by CV on the 33-document store)
+    "product (session 3 CV)": system(10, bm25_text=0.5, dense_text=1, dense_heading=0.25, topics=1),
 }
 POOLED = ("bm25 alone", "dense alone", "hybrid before (5 rankers, K=60)")
 
