@@ -285,10 +285,13 @@ def test_keeps_serving_while_an_ingestion_writes(client, home, tmp_path):
     and the answer says the index is behind."""
     new = pdfs.simple_treaty(tmp_path / "late_arrival.pdf", [[
         ("bold", "Article 1: Quillwort Cooperation"), ("body", "The Parties shall cooperate on quillwort data.")]])
+    binding = {"q": "quillwort", "strength": "binding"}  # the app keeps the ids a set of filters allows
+    assert "late_arrival" not in {h["doc"] for h in client.get("/api/search", params=binding).json()["hits"]}
     report = ingest(home, [new], ocr=False, index=False)
     assert report.new
     body = client.get("/api/search", params={"q": "quillwort"}).json()
     assert body["stale_index"] is True and body["hits"][0]["doc"] == "late_arrival"
+    assert client.get("/api/search", params=binding).json()["hits"][0]["doc"] == "late_arrival"
 
     from pipeline.embed import Embedder
     from pipeline.index import sync_index

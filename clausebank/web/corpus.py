@@ -14,6 +14,7 @@ from pipeline.search import FilterError, Searcher, make_hit
 from pipeline.store import Store
 
 PAGE_SIZE = 10
+ALLOWED_CACHE_SIZE = 256  # filter combinations whose article ids are kept
 POOL = 100  # hits a query keeps: what its pages and facet counts cover
 STRENGTHS = ("binding", "best_endeavour", "hortatory", "non_binding", "exception")
 TOPIC_PATTERN = re.compile(r"^[a-z][a-z_]{1,40}$")
@@ -106,6 +107,18 @@ class PoolSearcher(Searcher):
 
     window = slice(0, PAGE_SIZE)
     pool: list[int] = []
+    allowed_cache: dict | None = None  # filters -> allowed ids, until the store changes (Corpus.refresh)
+
+    def allowed_ids(self, f: Filters) -> list[int] | None:
+        """As Searcher's, kept per set of filters: a negotiator keeps the filters while typing new queries."""
+        if self.allowed_cache is None:
+            self.allowed_cache = {}
+        key = tuple(sorted(vars(f).items()))
+        if key not in self.allowed_cache:
+            if len(self.allowed_cache) >= ALLOWED_CACHE_SIZE:
+                self.allowed_cache.pop(next(iter(self.allowed_cache)))
+            self.allowed_cache[key] = super().allowed_ids(f)
+        return self.allowed_cache[key]
 
     def _hits(self, scored, terms):
         self.pool = [aid for aid, _ in scored]
@@ -155,6 +168,7 @@ class Corpus:
             self._outlines.clear()
             self._ref_maps.clear()
             self._cached.clear()
+            self.searcher.allowed_cache = None
             ids = set(self.store.article_ids())
             self.stale = any(vi.ids() != ids for vi in self.searcher.indexes.values())
             self._seen = seen
