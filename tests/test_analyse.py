@@ -185,6 +185,9 @@ def test_strength_with_trigger(an, text, label, trigger):
      "best_endeavour", "shall give positive consideration"),
     ("The Parties shall make every attempt to settle the matter by consultation.",
      "best_endeavour", "shall make every attempt"),
+    ("1. This Chapter shall apply to measures affecting the temporary stay of engineers of a Party.", "", ""),
+    ("Each Party shall apply this Chapter to every measure on the temporary stay of engineers.",
+     "binding", "shall"),
 ])
 def test_strength_drafting_formulas(rules_only, text, label, trigger):
     c = _clause(rules_only, text)
