@@ -60,12 +60,11 @@ RECITAL_OPENERS = {"recognising", "recognizing", "considering", "noting", "ackno
                    "subject", "except", "following", "pursuant"}
 MAIN_SUBJECTS = {"the", "each", "a", "both", "either", "neither", "no", "all", "it", "they", "parties", "that", "such",
                  "any", "nothing", "this", "these", "its", "their"}
-# "subject to its laws on privacy": a passing qualifier just before a rule hit
 # a paragraph that applies "this Chapter" reads with its chapter's subject (see Analyser._chapter_context)
 CHAPTER_REF_RE = re.compile(r"\bthis (chapter|section)\b", re.IGNORECASE)
 CHAPTER_CONTEXT_MIN = 3  # articles of the chapter on the topic, at least
 CHAPTER_CONTEXT_SHARE = 0.5  # and at least this share of the chapter's other articles
-
+# "subject to its laws on privacy": a passing qualifier just before a rule hit
 QUALIFIER_RE = re.compile(r"\b(subject to|in accordance with|consistent with|without prejudice to|pursuant to)\b"
                           r"[^.;:]{0,50}\b(laws?|legislation|regulations?|rules)\b[^.;:]{0,25}$", re.I)
 # "The Parties agree that ...": a frame; a later trigger in its sentence says what was agreed
@@ -487,31 +486,35 @@ class Analyser:
             for p in paragraphs:
                 p.clause.topics = self.paragraph_topics(p)
             self._link_footnote_exceptions(art)
-        for art, paragraphs in zip(articles, prepared):
-            self._chapter_context(art, paragraphs, articles)
+        self._chapter_context(articles, prepared)
         for art in articles:
             art.topics = sorted({e.label for c in art.clauses for e in c.topics})
         return articles
 
     @staticmethod
-    def _chapter_context(art: Article, paragraphs: list["_Paragraph"], articles: list[Article]) -> None:
+    def _chapter_context(articles: list[Article], prepared: list[list["_Paragraph"]]) -> None:
         """A paragraph that applies "this Chapter" (general obligations, transparency, consultations,
         dispute settlement of a temporary-entry chapter) takes a mission topic that most of the other
-        articles of its chapter carry in their own words; definitions never do."""
-        if not art.chapter_number and not art.chapter_title:
-            return
-        key = (art.instrument, art.chapter_number, art.chapter_title)
-        others = [a for a in articles if a is not art and a.unit == "article" and
-                  (a.instrument, a.chapter_number, a.chapter_title) == key]
-        for topic in MISSION_TOPICS:
-            on_topic = sum(any(e.label == topic for c in a.clauses for e in c.topics) for a in others)
-            if on_topic < CHAPTER_CONTEXT_MIN or on_topic < CHAPTER_CONTEXT_SHARE * len(others):
-                continue
-            for p in paragraphs:
-                c = p.clause
-                if (not p.definitions and CHAPTER_REF_RE.search(c.text) and c.strength
-                        and not any(e.label == topic for e in c.topics)):
-                    c.topics.append(Evidence(topic, f"chapter context: {on_topic} of {len(others)} articles"))
+        articles of its chapter carry in their own words (counted before any context is added, so the
+        order of the articles does not matter); definitions never do."""
+        chapters: dict[tuple, list[tuple[Article, list[_Paragraph]]]] = {}
+        for art, paragraphs in zip(articles, prepared):
+            if art.unit == "article" and (art.chapter_number or art.chapter_title):
+                chapters.setdefault((art.instrument, art.chapter_number, art.chapter_title), []).append((art, paragraphs))
+        for members in chapters.values():
+            own = [{e.label for c in art.clauses for e in c.topics} for art, _ in members]
+            totals = {t: sum(t in o for o in own) for t in MISSION_TOPICS}
+            others = len(members) - 1
+            for (art, paragraphs), mine in zip(members, own):
+                for topic in MISSION_TOPICS:
+                    on_topic = totals[topic] - (topic in mine)
+                    if on_topic < CHAPTER_CONTEXT_MIN or on_topic < CHAPTER_CONTEXT_SHARE * others:
+                        continue
+                    for p in paragraphs:
+                        c = p.clause
+                        if (not p.definitions and CHAPTER_REF_RE.search(c.text) and c.strength
+                                and not any(e.label == topic for e in c.topics)):
+                            c.topics.append(Evidence(topic, f"chapter context: {on_topic} of {others} articles"))
 
     def analyse_article(self, art: Article, kind: str = "") -> Article:
         return self.analyse_articles([art], kind)[0]

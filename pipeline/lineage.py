@@ -132,6 +132,7 @@ class Relative:
     jaccard: float  # word-shingle Jaccard (copy)
     citation: str
     template: bool = False
+    text: str = ""  # the article's text (read once with the family)
     diff: list[tuple[str, str]] = field(default_factory=list)  # against the template
     modality_changes: list[tuple[str, str]] = field(default_factory=list)
 
@@ -181,7 +182,7 @@ def family_of(store, art, *, top: int = 20, min_similarity: float = 0.0, index=N
     docs = store.documents_by_id([a.doc_id for a in arts.values()])
     family = [Relative(a.doc_id, a.article_number, a.article_title, docs[a.doc_id].date_signed,
                        1.0 if i == art.id else cos.get(i, 0.0), 1.0 if i == art.id else jac.get(i, 0.0),
-                       make_hit(a, docs[a.doc_id]).citation)
+                       make_hit(a, docs[a.doc_id]).citation, text=a.text)
               for i, a in arts.items()]
     family.sort(key=lambda r: (r.date_signed or "9999", r.doc, r.article_number))
     if family:

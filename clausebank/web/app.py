@@ -320,12 +320,11 @@ def _page_routes(app: FastAPI, templates: Jinja2Templates) -> None:
         similarity figures and, on click, its word diff against the template."""
         corpus: Corpus = request.app.state.corpus
         article, family = corpus.family(doc, ref, top=top, min_similarity=min_similarity)
-        template_text = corpus.article_text(family[0].doc, family[0].article_number)
+        template_text = family[0].text
         entries = []
         for n, r in enumerate(family):
             # a paraphrase shares too little wording for a word diff to help (lineage leaves r.diff empty)
-            segments, changes = (word_diff(template_text, corpus.article_text(r.doc, r.article_number))
-                                 if n and r.diff else ([], []))
+            segments, changes = word_diff(template_text, r.text) if n and r.diff else ([], [])
             entries.append(dict(rel=r, segments=segments, changes=changes, url=article_url(r.doc, r.article_number),
                                 current=(r.doc, r.article_number) == (doc, article.article_number)))
         return _page(templates, request, "lineage.html", article=article, doc=doc, ref=ref, entries=entries,

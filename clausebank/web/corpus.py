@@ -294,12 +294,6 @@ class Corpus:
             return found[0], family_of(self.store, found[0], top=top, min_similarity=min_similarity,
                                        index=lineage.index, signatures=lineage.signatures)
 
-    def article_text(self, doc_id: str, number: str) -> str:
-        """An article's text by document and number (the first, when a number repeats)."""
-        with self.lock:
-            found = self.store.find_articles(doc_id, number)
-        return found[0].text if found else ""
-
     def parties(self) -> list[str]:
         """Every party code of the stored documents, sorted."""
         return sorted({p for d in self.summaries()[0] for p in d["parties"]})
