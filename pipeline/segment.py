@@ -373,7 +373,10 @@ class LineClassifier:
             leaders = {k for k in idxs if is_contents_entry(out[k].line.text)}
             numbers = {k for k in idxs if PAGE_REF_RE.match(out[k].line.text.strip())
                        and out[k].line.x0 > 0.6 * widths[out[k].line.page]}
-            if len(leaders) + len(numbers) < 4:
+            # a page titled "Contents" lists headings even without leaders or page numbers
+            titled = any(CONTENTS_RE.match(out[k].line.text.strip()) for k in idxs) and sum(
+                bool(ARTICLE_RE.match(out[k].line.text.strip())) for k in idxs) >= 3
+            if len(leaders) + len(numbers) < 4 and not titled:
                 marked.update(leaders if len(leaders) >= 2 else ())
                 continue
             for k in idxs:

@@ -163,6 +163,14 @@ def test_table_of_contents_is_never_articles(layout):
     assert {c.kind for c in lines if c.line.page == 2 and c.line.text != "LIST OF ANNEXES"} == {TOC}
 
 
+def test_contents_page_without_page_numbers_is_never_articles(layout):
+    _, units = layout["plaincontents"]
+    arts = _articles(units)
+    assert [(a.article_number, a.page_start) for a in arts] == [(f"Article {i}", 2) for i in range(1, 5)]
+    assert all(a.text.strip() for a in arts)
+    assert not any("Entry into Force" in u.text for u in units)  # the list is in no unit's text
+
+
 def test_bound_volume_records_each_instrument(layout):
     _, units = layout["bound"]
     arts = _articles(units)

@@ -14,6 +14,8 @@ Every text here is written for these tests (a fictional agreement between Arcadi
                      table whose column headers are `Article 4 | Article 6 | Article 7`
     captitles.pdf    bold article headings, and some set in body type with the title in capitals
                      (`Article 3: PAPERLESS TRADING`), as retyped real agreements mix them
+    plaincontents.pdf a page titled `TABLE OF CONTENTS` listing article headings with neither dot
+                     leaders nor page numbers
     scopes.pdf       short chapters, one a page, each opening with a bold-italic `Scope` title under a
                      centred `ARTICLE N` (the same bold line on consecutive pages, yet no table header)
 """
@@ -229,6 +231,26 @@ def toc(path: Path) -> Path:
     return s.save()
 
 
+def plaincontents(path: Path) -> Path:
+    """A page titled `TABLE OF CONTENTS` that lists article headings with neither leaders nor page
+    numbers (as some protocols print it), then the text itself on the next pages."""
+    s = Sheet(path)
+    s.heading("TABLE OF CONTENTS", centred=True, before=6)
+    titles = ["Amendments to Chapter 2", "Amendments to Chapter 3", "Entry into Force", "Depositary"]
+    s.lines(["Preamble"])
+    for i, t in enumerate(titles, start=1):
+        s.space(8)
+        s.lines([f"Article {i}.    {t}"])
+    s.new_page()
+    s.heading("PREAMBLE", centred=True)
+    s.para("The Parties to this Protocol, wishing to keep their agreement up to date, have agreed as follows:")
+    for i, t in enumerate(titles, start=1):
+        s.heading(f"Article {i}", before=12)
+        s.heading(t)
+        s.para(f"1. {BODY}")
+    return s.save()
+
+
 def bound(path: Path) -> Path:
     """Two agreements in one volume; the second restarts at Article 1."""
     s = Sheet(path, running_header="")
@@ -405,7 +427,7 @@ def captitles(path: Path) -> Path:
 
 BUILDERS = {"smallcaps": smallcaps, "toc": toc, "bound": bound, "annex": annex, "textlayer": textlayer,
             "glued": glued, "wrapped": wrapped, "schedule": schedule, "scopes": scopes,
-            "captitles": captitles}
+            "captitles": captitles, "plaincontents": plaincontents}
 
 
 def build_all(folder: Path = HERE) -> dict[str, Path]:
