@@ -1,6 +1,8 @@
 """Mission-topic precision / recall / F1 on articles labelled by reading.
 
-    python -m bench.topic_eval LABELS.jsonl [LABELS.jsonl ...] [--errors]
+    python -m bench.topic_eval LABELS.jsonl [LABELS.jsonl ...] [--errors] [--quick]
+    python -m bench.topic_eval bench/labels/topics_real.jsonl --home HOME   (after `clausebank --home
+        HOME ingest --no-index ../shared/bench/real/*.pdf`)
 
 Each label line is {"doc", "article_number", "article_index", "topics", "split"}; every labelled
 document is analysed whole, as ingestion does (`no_chapter_context`: the same without the chapter
@@ -31,15 +33,23 @@ HEADING_KEYWORDS = {
     "it_mobility": re.compile(r"temporary entry|movement of (natural )?persons|business (persons|visitors)|visa|"
                               r"professional qualifications|mobility", re.I),
 }
+def article_position(row: dict, arts: list[dict]) -> int:
+    """Index of the labelled article in the ground truth: by its ground-truth id when the label has one
+    (numbers repeat in documents that restart numbering per chapter), else by index, else by number."""
+    if row.get("tota_article_id"):
+        return next(i for i, a in enumerate(arts) if a.get("tota_article_id") == row["tota_article_id"])
+    idx = row.get("article_index")
+    if idx is None or idx >= len(arts) or arts[idx]["article_number"] != row["article_number"]:
+        idx = next(i for i, a in enumerate(arts) if a["article_number"] == row["article_number"])
+    return idx
+
+
 def labelled_article(row: dict):
     """The Article a label line points at, with its paragraphs as clauses."""
     from pipeline.models import Article, Clause
 
     arts = ground_truth(row["doc"])["articles"]
-    idx = row.get("article_index")
-    if idx is None or idx >= len(arts) or arts[idx]["article_number"] != row["article_number"]:
-        idx = next(i for i, a in enumerate(arts) if a["article_number"] == row["article_number"])
-    a = arts[idx]
+    a = arts[article_position(row, arts)]
     return Article(doc_id=row["doc"], article_number=a["article_number"], article_title=a.get("article_title") or "",
                    text=a["text"], page_start=a.get("page_start", 0), page_end=a.get("page_end", 0),
                    chapter_number=a.get("chapter_number") or "", chapter_title=a.get("chapter_title") or "",
@@ -58,11 +68,7 @@ def in_whole_documents(rows: list[dict], analyser) -> list:
         by_doc[doc_id] = dict(enumerate(whole))
     out = []
     for r in rows:
-        arts = ground_truth(r["doc"])["articles"]
-        idx = r.get("article_index")
-        if idx is None or idx >= len(arts) or arts[idx]["article_number"] != r["article_number"]:
-            idx = next(i for i, x in enumerate(arts) if x["article_number"] == r["article_number"])
-        out.append(by_doc[r["doc"]][idx])
+        out.append(by_doc[r["doc"]][article_position(r, ground_truth(r["doc"])["articles"])])
     return out
 
 
@@ -129,7 +135,7 @@ def sweep(rows: list[dict]) -> None:
 
     from pipeline.analyse import Analyser
 
-    rows = [r for r in rows if r["split"] == "dev"]
+    rows = [r for r in rows if r["split"].startswith("dev")]
     an = Analyser()
     arts = [labelled_article(r) for r in rows]
     prepared = an.prepare_articles(arts)
@@ -152,27 +158,23 @@ def sweep(rows: list[dict]) -> None:
             print("   ", r)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("labels", nargs="*", type=Path)
-    ap.add_argument("--speed", help="comma-separated doc ids: time whole-document analysis instead")
-    ap.add_argument("--errors", action="store_true", help="list wrong articles (ids only); dev only")
-    ap.add_argument("--sweep", action="store_true", help="search the decision thresholds on split=dev rows")
-    a = ap.parse_args()
-    if a.speed:
-        return speed(a.speed.split(","))
-    if a.sweep:
-        return sweep([json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()])
-    from pipeline.analyse import Analyser, topic_similarity
+def from_store(rows: list[dict], home: Path) -> list:
+    """The stored articles the label lines point at (doc, article number, first page)."""
+    from pipeline.store import Store
 
-    rows = [json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()]
-    ours, rules = Analyser(), Analyser(similarity=False)
-    if topic_similarity() is None:
-        raise SystemExit("similarity model did not load")
-    t = time.perf_counter()
-    arts = in_whole_documents(rows, ours)
-    elapsed = time.perf_counter() - t
-    pred_ours = [set(x.topics) & set(TOPICS) for x in arts]
+    with Store(home, readonly=True) as store:
+        by_key = {(x.doc_id, x.article_number, x.page_start): x for d in {r["doc"] for r in rows}
+                  for x in store.articles(d) if x.unit == "article"}
+    missing = [r for r in rows if (r["doc"], r["article_number"], r["page_start"]) not in by_key]
+    if missing:
+        raise SystemExit(f"{len(missing)} labelled articles are not in {home}, e.g. {missing[0]}")
+    return [by_key[(r["doc"], r["article_number"], r["page_start"])] for r in rows]
+
+
+def other_systems(rows: list[dict], rules) -> tuple[list[set], list[set]]:
+    """Predictions of the rules alone, and of our analyser without the chapter context."""
+    from pipeline.analyse import Analyser
+
     pred_rules = [set(x.topics) & set(TOPICS) for x in in_whole_documents(rows, rules)]
     saved = Analyser._chapter_context
     Analyser._chapter_context = staticmethod(lambda *_: None)  # the same analyser, chapter context off
@@ -180,6 +182,38 @@ def main() -> None:
         pred_noctx = [set(x.topics) & set(TOPICS) for x in in_whole_documents(rows, Analyser())]
     finally:
         Analyser._chapter_context = saved
+    return pred_rules, pred_noctx
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("labels", nargs="*", type=Path)
+    ap.add_argument("--speed", help="comma-separated doc ids: time whole-document analysis instead")
+    ap.add_argument("--errors", action="store_true", help="list wrong articles (ids only); dev only")
+    ap.add_argument("--quick", action="store_true", help="our analyser only (no rules_only / no-context runs)")
+    ap.add_argument("--home", type=Path, help="labels on real PDFs: read the articles `clausebank --home HOME "
+                    "ingest` stored (matched on doc, article number and first page)")
+    ap.add_argument("--sweep", action="store_true", help="search the decision thresholds on split=dev rows")
+    a = ap.parse_args()
+    if a.speed:
+        return speed(a.speed.split(","))
+    if a.sweep:
+        return sweep([json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()])
+    rows = [json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()]
+    t = time.perf_counter()
+    if a.home:  # real PDFs: the topics `clausebank ingest` stored
+        arts = from_store(rows, a.home)
+        pred_ours = pred_rules = pred_noctx = [set(x.topics) & set(TOPICS) for x in arts]
+    else:
+        from pipeline.analyse import Analyser, topic_similarity
+
+        ours, rules = Analyser(), Analyser(similarity=False)
+        if topic_similarity() is None:
+            raise SystemExit("similarity model did not load")
+        arts = in_whole_documents(rows, ours)
+        pred_ours = [set(x.topics) & set(TOPICS) for x in arts]
+        pred_rules, pred_noctx = (pred_ours, pred_ours) if a.quick else other_systems(rows, rules)
+    elapsed = time.perf_counter() - t
     pred_head = [{tp for tp, rx in HEADING_KEYWORDS.items() if rx.search(x.article_title)} for x in arts]
     by_split = defaultdict(list)
     for i, r in enumerate(rows):
