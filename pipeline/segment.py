@@ -191,6 +191,25 @@ def _title_like(rest: str) -> bool:
     return not re.search(r"\b(shall|may|of this (Agreement|Chapter)|and|or|to)$|\bshall\b", rest)
 
 
+def _titled_contents(out: list[Classified], idxs: list[int]) -> list[int]:
+    """The entries of a list titled "Contents" that has neither leaders nor page numbers: the lines after
+    the title, up to the first article number the list already named (the text itself begins there)."""
+    start = next((n for n, k in enumerate(idxs) if CONTENTS_RE.match(out[k].line.text.strip())), None)
+    if start is None:
+        return []
+    entries, named = [], set()
+    for k in idxs[start + 1:]:
+        m = ARTICLE_RE.match(out[k].line.text.strip())
+        if out[k].line.centred and not m:  # a centred "PREAMBLE": the text begins
+            break
+        if m:
+            if m["num"] in named:
+                break
+            named.add(m["num"])
+        entries.append(k)
+    return entries if len(named) >= 3 else []
+
+
 class LineClassifier:
     """Gives each body line of a document a kind (see the module docstring)."""
 
@@ -373,11 +392,9 @@ class LineClassifier:
             leaders = {k for k in idxs if is_contents_entry(out[k].line.text)}
             numbers = {k for k in idxs if PAGE_REF_RE.match(out[k].line.text.strip())
                        and out[k].line.x0 > 0.6 * widths[out[k].line.page]}
-            # a page titled "Contents" lists headings even without leaders or page numbers
-            titled = any(CONTENTS_RE.match(out[k].line.text.strip()) for k in idxs) and sum(
-                bool(ARTICLE_RE.match(out[k].line.text.strip())) for k in idxs) >= 3
-            if len(leaders) + len(numbers) < 4 and not titled:
+            if len(leaders) + len(numbers) < 4:
                 marked.update(leaders if len(leaders) >= 2 else ())
+                marked.update(_titled_contents(out, idxs))
                 continue
             for k in idxs:
                 text = out[k].line.text.strip()

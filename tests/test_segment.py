@@ -169,6 +169,7 @@ def test_contents_page_without_page_numbers_is_never_articles(layout):
     assert [(a.article_number, a.page_start) for a in arts] == [(f"Article {i}", 2) for i in range(1, 5)]
     assert all(a.text.strip() for a in arts)
     assert not any("Entry into Force" in u.text for u in units)  # the list is in no unit's text
+    assert any(u.text.startswith("The Parties to this Protocol") for u in units)  # the preamble below it is kept
 
 
 def test_bound_volume_records_each_instrument(layout):

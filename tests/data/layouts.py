@@ -233,7 +233,7 @@ def toc(path: Path) -> Path:
 
 def plaincontents(path: Path) -> Path:
     """A page titled `TABLE OF CONTENTS` that lists article headings with neither leaders nor page
-    numbers (as some protocols print it), then the text itself on the next pages."""
+    numbers (as some protocols print it), then the preamble on the same page and the articles after."""
     s = Sheet(path)
     s.heading("TABLE OF CONTENTS", centred=True, before=6)
     titles = ["Amendments to Chapter 2", "Amendments to Chapter 3", "Entry into Force", "Depositary"]
@@ -241,9 +241,9 @@ def plaincontents(path: Path) -> Path:
     for i, t in enumerate(titles, start=1):
         s.space(8)
         s.lines([f"Article {i}.    {t}"])
-    s.new_page()
-    s.heading("PREAMBLE", centred=True)
+    s.heading("PREAMBLE", centred=True, before=24)
     s.para("The Parties to this Protocol, wishing to keep their agreement up to date, have agreed as follows:")
+    s.new_page()
     for i, t in enumerate(titles, start=1):
         s.heading(f"Article {i}", before=12)
         s.heading(t)
