@@ -372,33 +372,3 @@ def test_cli_search_asks_the_running_app(home, tmp_path):
     cold = subprocess.run([*cli, "search", "transfer of information", "--top", "1"], capture_output=True, text=True,
                           timeout=300)
     assert cold.returncode == 0 and "answered by the web app" not in cold.stderr
-
-
-def test_concurrent_searches_are_served_in_arrival_order_two_at_a_time():
-    import threading
-    import time
-
-    from clausebank.web.corpus import FairSlots
-
-    slots, inside, most, order = FairSlots(2), [0], [0], []
-    guard = threading.Lock()
-
-    def search(k: int) -> None:
-        with slots:
-            with guard:
-                inside[0] += 1
-                most[0] = max(most[0], inside[0])
-                order.append(k)
-            time.sleep(0.02)
-            with guard:
-                inside[0] -= 1
-
-    threads = []
-    for k in range(12):  # each arrives after the previous one queued
-        threads.append(threading.Thread(target=search, args=(k,)))
-        threads[-1].start()
-        time.sleep(0.003)
-    for t in threads:
-        t.join()
-    assert most[0] == 2
-    assert order == list(range(12))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +15,6 @@ from pipeline.store import Store
 
 PAGE_SIZE = 10
 ALLOWED_CACHE_SIZE = 256  # filter combinations whose article ids are kept
-SEARCH_SLOTS = 2  # searches served at once (see FairSlots)
 POOL = 100  # hits a query keeps: what its pages and facet counts cover
 STRENGTHS = ("binding", "best_endeavour", "hortatory", "non_binding", "exception")
 TOPIC_PATTERN = re.compile(r"^[a-z][a-z_]{1,40}$")
@@ -132,31 +131,6 @@ class PoolSearcher(Searcher):
         return hits, self.pool
 
 
-class FairSlots:
-    """At most `n` holders at a time, admitted in arrival order. Under load, searches that wait their
-    turn in a queue finish in about the same time, where threads racing for locks let some wait far
-    longer than others (the tail of the latency)."""
-
-    def __init__(self, n: int):
-        self.free = n
-        self.queue: deque[object] = deque()
-        self.cond = threading.Condition()
-
-    def __enter__(self) -> None:
-        ticket = object()
-        with self.cond:
-            self.queue.append(ticket)
-            self.cond.wait_for(lambda: self.free > 0 and self.queue[0] is ticket)
-            self.queue.popleft()
-            self.free -= 1
-            self.cond.notify_all()  # the next in line may take another free slot
-
-    def __exit__(self, *exc) -> None:
-        with self.cond:
-            self.free += 1
-            self.cond.notify_all()
-
-
 class Corpus:
     """The app's read-only view of a clausebank home: one store connection and one Searcher, loaded
     once, used by one request at a time (SQLite connections and the query embedder are not shared)."""
@@ -166,8 +140,6 @@ class Corpus:
         self.store = Store(self.home, readonly=True)
         self.searcher = PoolSearcher(self.store, allow_stale=True)
         self.lock = threading.RLock()
-        # two searches at once: one embeds its query on one core while the other reads the store
-        self.search_slots = FairSlots(SEARCH_SLOTS)
         self.stale = False
         self._seen: tuple = ()
         # what the store says, kept until it changes (refresh() clears them)
@@ -219,11 +191,7 @@ class Corpus:
 
     def search(self, query: str, raw: RawFilters, page: int = 1, top: int | None = None) -> SearchPage:
         """A page of hits for `query` (empty: browse the filtered articles in document order), with
-        facet counts over all the results of the query. Concurrent searches queue in arrival order."""
-        with self.search_slots:
-            return self._search(query, raw, page, top)
-
-    def _search(self, query: str, raw: RawFilters, page: int, top: int | None) -> SearchPage:
+        facet counts over all the results of the query."""
         filters = to_filters(raw, self.known_docs())
         query = query.strip()
         # embedded outside the lock: on a second core, beside another request's index and store lookups
