@@ -43,10 +43,24 @@ DEFINITION_RE = re.compile(r"^\W*(?:\(?[a-z0-9]{1,4}[.)]\s*)*(?:the terms?\s+)?(
                            r"(?P<bare>(?!\w+ shall)(?:[\w-]+\s+){0,3}[\w-]+))\s*(?:,[^,]{0,40},\s*)?"
                            r"(?:means|shall mean|refers to)\b", re.I)
 DEFINED_TERM_RE = re.compile(r"[”\"’']\s*(?:means|shall mean|refers to)\b", re.I)
+# "(d) personal information means ...": an unquoted term defined in an item of a list of definitions
+LISTED_DEFINITION_RE = re.compile(r"(?:^|[:;])\s*\(?[a-z0-9]{1,4}[.)]\s+[^;:.]{1,80}?\b(?:means|shall mean)\b", re.I)
+# "(b) the protection of personal data;": an item of an enumerated list
+ENUMERATOR_RE = re.compile(r"(?:^|(?<=[\s:;,]))\(?(?:[a-z]|[ivx]{1,5}|\d{1,2})\)\s", re.I)
+LIST_ITEM_WORDS = 8  # an enumerated item this short names a subject; a longer one can hold a rule
+ITEM_VERBS = {"adopt", "maintain", "ensure", "provide", "allow", "permit", "apply", "establish", "refrain", "protect",
+              "require", "prohibit", "restrict", "grant", "accord", "publish", "impose", "prevent", "take"}
+# a sentence opening on a recital ("Recognising the importance of protecting personal information, the
+# Parties shall ..."): what it names is the context of the duty, not its subject
+RECITAL_LEAD_RE = re.compile(r"^\W*(?:\(?[a-z0-9]{1,4}[.)]\s*)?(recogni[sz]ing|acknowledging|considering|noting|"
+                             r"desiring|mindful|conscious|affirming|reaffirming|emphasi[sz]ing|stressing|bearing in mind)\b",
+                             re.I)
+MAIN_CLAUSE_RE = re.compile(r",\s*(?:the|each|a|both|either|neither|no|all)\s+(?:parties|party|participants?|sides?)\b",
+                            re.I)
 DISCLAIMER_RE = re.compile(r"\b(not|no|without)\b[^.]{0,60}\blegally binding|not (a|an) (treaty|international agreement)"
                            r"|not create any (legal )?rights or obligations", re.I)
 # treaty "will ..." (see bench/labels/README_strength.md): a definite act binds
-TREATY_WILL = {"will": "binding", "will endeavour": "best_endeavour", "will endeavor": "best_endeavour",
+TREATY_WILL = {"will": "binding", "will not": "binding", "will endeavour": "best_endeavour", "will endeavor": "best_endeavour",
                "will strive": "best_endeavour", "will seek to": "best_endeavour", "will seek": "best_endeavour", "will make efforts": "best_endeavour",
                "will make every effort": "best_endeavour", "will aspire": "best_endeavour",
                "will exert": "best_endeavour", "will encourage": "hortatory"}
@@ -158,6 +172,40 @@ def _pieces(text: str) -> list[str]:
             cur = ""
         cur = f"{cur} {part}".strip()
     return pieces + ([cur] if cur else [])
+
+
+def _enumerated_item(text: str, ev: Evidence) -> bool:
+    """Whether a rule hit sits in a short item of an enumerated list of three or more ("(a) trade in goods;
+    (b) the protection of personal data; (c) ...")."""
+    marks = [m for m in ENUMERATOR_RE.finditer(text)]
+    if len(marks) < 3:
+        return False
+    before = [m for m in marks if m.end() <= ev.start]
+    if not before:
+        return False
+    start = before[-1].end()
+    ends = [i for i in (text.find(";", ev.end), *(m.start() for m in marks if m.start() >= ev.end)) if i >= 0]
+    end = min(ends) if ends else len(text)
+    words = text[start:end].split()
+    # "(b) imposing unnecessary barriers on ...", "(a) adopt measures to ...": an item that is an act,
+    # what a duty's verb governs, is operative however short
+    act = bool(words) and (words[0].lower().endswith("ing") or words[0].lower() in ITEM_VERBS)
+    return ";" not in text[start:ev.start] and len(words) <= LIST_ITEM_WORDS and not act
+
+
+def _in_recital(text: str, ev: Evidence) -> bool:
+    """Whether a rule hit is in the recital that opens its sentence, before the main clause."""
+    start = max(text.rfind(". ", 0, ev.start) + 1, text.rfind(";", 0, ev.start) + 1, 0)
+    sentence = text[start:]
+    lead = RECITAL_LEAD_RE.match(sentence)
+    main = MAIN_CLAUSE_RE.search(sentence)
+    return bool(lead and main and start + main.start() >= ev.end)
+
+
+def _passing(text: str, ev: Evidence) -> bool:
+    """A hit that names its subject in passing: a list item, a recital, or a qualifier just before it."""
+    return (_listed(text, ev) or _enumerated_item(text, ev) or _in_recital(text, ev)
+            or bool(QUALIFIER_RE.search(text[:ev.start])))
 
 
 def _listed(text: str, ev: Evidence) -> bool:
@@ -324,7 +372,10 @@ class Analyser:
                     decided[0])
         name, a, b = lead
         if name == "descriptive":
-            return "", ""
+            # "The Parties recognise the importance of X. Cooperation shall include: ...": the recital is
+            # all the paragraph says of the Parties' stance
+            recital = next((d for d in decided if d[0] == "hortatory"), None)
+            return ("hortatory", doc[recital[1]:recital[2]].text) if recital else ("", "")
         if name == "exception" and doc[a:b].text.lower() == "may" and MOU_PARTIES_RE.search(doc.text):
             return "non_binding", doc[a:b].text  # a participant's option under an MoU carves out nothing
         return name, doc[a:b].text
@@ -348,7 +399,9 @@ class Analyser:
                 if main is not None and any(m[1] > main for m in triggers):  # none left: the boundary was wrong
                     triggers = [m for m in triggers if m[1] > main]
         # "a Party which intends to ...", "measures that may be necessary": a relative clause binds no one
-        triggers = [m for m in triggers if not (m[1] > 0 and doc[m[1] - 1].lower_ in RELATIVE_PRONOUNS)]
+        # ("agree that nothing in ... requires": a "that" before "nothing" opens what was agreed)
+        triggers = [m for m in triggers if not (m[1] > 0 and doc[m[1] - 1].lower_ in RELATIVE_PRONOUNS
+                                                and doc[m[1]].lower_ != "nothing")]
         triggers = sorted(triggers, key=lambda m: (m[1], -(m[2] - m[1])))
         governing: list[tuple[str, int, int]] = []
         for name, a, b in triggers:  # the earliest, then longest, trigger governs an overlap
@@ -400,12 +453,12 @@ class Analyser:
         term_end = max(definition.end("term"), definition.end("bare")) if definition else -1
         for ev in self._spans(self.topics, doc, self.topic_patterns):
             if ev.start >= term_end:
-                passing = _listed(clause.text, ev) or QUALIFIER_RE.search(clause.text[:ev.start])
-                (para.mentions if passing else para.phrases)[ev.label] = ev
+                (para.mentions if _passing(clause.text, ev) else para.phrases)[ev.label] = ev
         for ev in self._spans(self.topic_mentions, doc, self.topic_mention_patterns):
             if ev.start >= term_end and ev.label not in para.phrases and ev.label not in para.mentions:
                 para.mentions[ev.label] = ev
-        para.definitions = bool(definition) or len(DEFINED_TERM_RE.findall(clause.text)) >= 2
+        para.definitions = (bool(definition) or len(DEFINED_TERM_RE.findall(clause.text)) >= 2
+                            or len(LISTED_DEFINITION_RE.findall(clause.text)) >= 2)
         return para
 
     def _decide_topics(self, paragraphs: list[_Paragraph]) -> None:

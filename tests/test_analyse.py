@@ -188,6 +188,20 @@ def test_strength_with_trigger(an, text, label, trigger):
     ("1. This Chapter shall apply to measures affecting the temporary stay of engineers of a Party.", "", ""),
     ("Each Party shall apply this Chapter to every measure on the temporary stay of engineers.",
      "binding", "shall"),
+    ("The provisions of this Chapter shall apply to fish products originating in the Parties.", "", ""),
+    ("The advantage to be granted under paragraph 2 means, for a province, the best treatment it grants.", "", ""),
+    ("The object of this Agreement is to promote cooperation between the Parties in fisheries.",
+     "hortatory", "The object of this Agreement is to"),
+    ("The Parties recognise the importance of tourism for growth. Cooperation in this field shall include: "
+     "(a) joint promotion; (b) training of guides.", "hortatory", "recognise the importance"),
+    ("Articles 4.2, 4.3, and 4.7 shall not apply to the measures a Party lists in Annex II.",
+     "exception", "Articles 4.2, 4.3, and 4.7 shall not apply"),
+    ("The Parties agree that nothing in this Agreement requires them to breach their WTO obligations.",
+     "exception", "nothing in this Agreement requires"),
+    ("The Parties shall: endeavour to align their rules on electronic contracts; and exchange views.",
+     "best_endeavour", "shall: endeavour"),
+    ("For the purposes of this Chapter, the Parties hereby incorporate Article 3 of the WTO Agreement.",
+     "binding", "hereby incorporate"),
 ])
 def test_strength_drafting_formulas(rules_only, text, label, trigger):
     c = _clause(rules_only, text)
@@ -196,9 +210,10 @@ def test_strength_drafting_formulas(rules_only, text, label, trigger):
 
 def test_treaty_will_binds_and_mou_disclaimer_makes_everything_non_binding(rules_only):
     treaty = Document(doc_id="t", path="", kind="FTA",
-                      articles=[_article("Committee", "The Parties will establish a joint committee within a year.")])
+                      articles=[_article("Committee", "The Parties will establish a joint committee within a year."),
+                                _article("Export Duties", "The Parties will not impose new export duties on fish.")])
     rules_only.analyse_document(treaty)
-    assert treaty.articles[0].clauses[0].strength == "binding"
+    assert [a.clauses[0].strength for a in treaty.articles] == ["binding", "binding"]
     mou = Document(doc_id="m", path="", kind="MoU", articles=[
         _article("Cooperation", "The Participants shall meet once a year to review this cooperation."),
         _article("Status", "This Memorandum does not create any legally binding obligations for the Participants.")])
@@ -316,6 +331,23 @@ def test_passing_qualifier_and_definitions_are_not_enough(an, rules_only):
     for analyser in (an, rules_only):
         assert analyser.analyse_article(qualifier, "FTA").topics == []
         assert analyser.analyse_article(definitions, "FTA").topics == []
+
+
+def test_subjects_named_in_passing_are_not_topics_by_rule(rules_only):
+    areas = _article("Cooperation", "The Parties shall cooperate on electronic commerce, including on: (a) trade "
+                                    "in services; (b) the protection of personal data; (c) paperless trading.")
+    recital = _article("Cooperation", "Recognising the importance of protecting personal information, the Parties "
+                                      "shall refrain from imposing barriers to electronic information flows.")
+    definitions = _article("Definitions", "For the purposes of this Chapter: (a) personal information means any "
+                                          "information about an identified person; (b) trade documents means "
+                                          "forms issued by a Party.")
+    duties = _article("Electronic Commerce", "Each Party shall refrain from: (a) imposing customs duties on "
+                                             "electronic transmissions; (b) imposing unnecessary barriers on "
+                                             "electronic transmissions; (c) impeding online services.")
+    assert rules_only.analyse_article(areas, "FTA").topics == []
+    assert rules_only.analyse_article(recital, "FTA").topics == ["data_flows"]
+    assert rules_only.analyse_article(definitions, "FTA").topics == []
+    assert "data_flows" in rules_only.analyse_article(duties, "FTA").topics  # a short item that is an act
 
 
 def test_article_topics_come_from_its_paragraphs(an):
