@@ -31,8 +31,13 @@ bench: setup
 	$(BIN)/python -m bench.lineage_bench recall bench/results/flowhome
 	$(BIN)/python -m bench.lineage_bench latency bench/results/flowhome
 	$(BIN)/python -m bench.lineage_bench copies bench/results/flowhome
-	$(BIN)/python -m bench.topic_eval bench/labels/topics_dev.jsonl bench/labels/topics_test.jsonl
+	$(BIN)/python -m bench.topic_eval bench/labels/topics_dev.jsonl bench/labels/topics_dev_b.jsonl \
+		bench/labels/topics_test2.jsonl bench/labels/topics_test_even.jsonl
+	rm -rf bench/results/realhome
+	$(BIN)/clausebank --home bench/results/realhome ingest --no-index ../shared/bench/real/*.pdf
+	$(BIN)/python -m bench.topic_eval bench/labels/topics_real.jsonl --home bench/results/realhome
 	$(BIN)/python -m bench.strength_eval --labels bench/labels/strength.jsonl
+	$(BIN)/python -m bench.strength_eval --labels bench/labels/strength_test2.jsonl
 	$(BIN)/python bench/metadata_bench.py --tota 60
 	$(BIN)/python -m bench.ocr_bench
 	$(BIN)/python -m bench.fault_bench --runs 1

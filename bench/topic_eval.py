@@ -227,7 +227,7 @@ def main() -> None:
         signals = Counter(f"{tp}:{deciding_signal(arts[i], tp)}" for i in idx for tp in sorted(pred_ours[i]))
         summary[split] = {"articles": len(idx), **res, "decided_by": dict(sorted(signals.items()))}
         print(f"== {split}: {len(idx)} articles")
-        for name in ("ours", "no_chapter_context", "rules_only", "heading"):
+        for name in ("ours", "heading") if a.home else ("ours", "no_chapter_context", "rules_only", "heading"):
             print(f"  {name:10s} " + "  ".join(f"{tp} P {m['p']:.2f} R {m['r']:.2f} F1 {m['f1']:.2f} (n={m['support']})"
                                               for tp, m in res[name].items()))
         print("  decided by:", dict(sorted(signals.items())))

@@ -107,6 +107,7 @@ def sequential(base: str, rounds: int) -> dict:
 async def concurrent(base: str, clients: int, seconds: float) -> dict:
     """`clients` clients, each sending its next search as soon as the last one answered."""
     times: list[float] = []
+    by_query: dict[str, list[float]] = {}
     errors = 0
     deadline = time.perf_counter() + seconds
 
@@ -122,6 +123,7 @@ async def concurrent(base: str, clients: int, seconds: float) -> dict:
             except httpx.HTTPError:
                 ok = False
             times.append((time.perf_counter() - t) * 1000)
+            by_query.setdefault(q + (" +filters" if filters else ""), []).append(times[-1])
             errors += not ok
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -129,8 +131,10 @@ async def concurrent(base: str, clients: int, seconds: float) -> dict:
         t0 = time.perf_counter()
         await asyncio.gather(*(one_client(k, client) for k in range(clients)))
         wall = time.perf_counter() - t0
+    # the tail: whether slow answers belong to some queries or to the queue
+    per_query = {q: percentiles(ms)["p50_ms"] for q, ms in sorted(by_query.items())}
     return {**percentiles(times), "clients": clients, "seconds": round(wall, 1),
-            "requests_per_s": round(len(times) / wall, 1), "errors": errors}
+            "requests_per_s": round(len(times) / wall, 1), "errors": errors, "p50_ms_by_query": per_query}
 
 
 def first_paint(base: str) -> dict:
