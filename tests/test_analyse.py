@@ -202,6 +202,12 @@ def test_strength_with_trigger(an, text, label, trigger):
      "best_endeavour", "shall: endeavour"),
     ("For the purposes of this Chapter, the Parties hereby incorporate Article 3 of the WTO Agreement.",
      "binding", "hereby incorporate"),
+    ("This Chapter shall be applicable to any later financing agreement between the Parties.", "", ""),
+    ("A 'Ruritanian firm' shall for the purpose of this Agreement mean a firm set up under Ruritanian law.", "", ""),
+    ("The dialogue shall cover all subjects of common interest, in particular fisheries.", "", ""),
+    ("Agreements resulting from these talks will be subject to ratification by the Parties.", "", ""),
+    ("The base rate referred to in paragraph 1 shall be the rate applied on 1 January 2001.", "", ""),
+    ("Each Party shall be the judge of its own essential security interests.", "binding", "shall"),
 ])
 def test_strength_drafting_formulas(rules_only, text, label, trigger):
     c = _clause(rules_only, text)
