@@ -43,8 +43,8 @@ DEFINITION_RE = re.compile(r"^\W*(?:\(?[a-z0-9]{1,4}[.)]\s*)*(?:the terms?\s+)?(
                            r"(?P<bare>(?!\w+ shall)(?:[\w-]+\s+){0,3}[\w-]+))\s*(?:,[^,]{0,40},\s*)?"
                            r"(?:means|shall mean|refers to)\b", re.I)
 DEFINED_TERM_RE = re.compile(r"[”\"’']\s*(?:means|shall mean|refers to)\b", re.I)
-# "(d) personal information means ...": an unquoted term defined in an item of a list of definitions
-LISTED_DEFINITION_RE = re.compile(r"(?:^|[:;])\s*\(?[a-z0-9]{1,4}[.)]\s+[^;:.]{1,80}?\b(?:means|shall mean)\b", re.I)
+# "(d) personal information means ...; business person means ...": unquoted terms defined in a list
+LISTED_DEFINITION_RE = re.compile(r"(?:^|[:;])\s*(?:\(?[a-z0-9]{1,4}[.)]\s+)?[^;:.]{1,80}?\b(?:means|shall mean)\b", re.I)
 # "(b) the protection of personal data;": an item of an enumerated list
 ENUMERATOR_RE = re.compile(r"(?:^|(?<=[\s:;,]))\(?(?:[a-z]|[ivx]{1,5}|\d{1,2})\)\s", re.I)
 LIST_ITEM_WORDS = 8  # an enumerated item this short names a subject; a longer one can hold a rule

@@ -208,6 +208,13 @@ def test_strength_with_trigger(an, text, label, trigger):
     ("Agreements resulting from these talks will be subject to ratification by the Parties.", "", ""),
     ("The base rate referred to in paragraph 1 shall be the rate applied on 1 January 2001.", "", ""),
     ("Each Party shall be the judge of its own essential security interests.", "binding", "shall"),
+    ("This Protocol shall enter into force on the first day of the month after the last notification.",
+     "", ""),
+    ("Spare parts delivered with the good shall be disregarded in determining its origin.", "", ""),
+    ("The Sub-Committee shall be: (a) composed of officials of the Parties; and (b) co-chaired by them.", "", ""),
+    ("Provisions of this Chapter shall apply to fish products originating in the Parties.", "", ""),
+    ("The arrangements referred to in paragraph 4 shall include the following: (a) contact points; (b) forms.",
+     "", ""),
 ])
 def test_strength_drafting_formulas(rules_only, text, label, trigger):
     c = _clause(rules_only, text)
@@ -353,6 +360,10 @@ def test_subjects_named_in_passing_are_not_topics_by_rule(rules_only):
     assert rules_only.analyse_article(areas, "FTA").topics == []
     assert rules_only.analyse_article(recital, "FTA").topics == ["data_flows"]
     assert rules_only.analyse_article(definitions, "FTA").topics == []
+    unnumbered = _article("Definitions", "For the purposes of this Chapter: business person means a national "
+                                         "who trades in goods; temporary entry means entry without intent to "
+                                         "stay for good.")
+    assert rules_only.analyse_article(unnumbered, "FTA").topics == []
     assert "data_flows" in rules_only.analyse_article(duties, "FTA").topics  # a short item that is an act
 
 
