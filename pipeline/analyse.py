@@ -177,7 +177,7 @@ def _pieces(text: str) -> list[str]:
 def _enumerated_item(text: str, ev: Evidence) -> bool:
     """Whether a rule hit sits in a short item of an enumerated list of three or more ("(a) trade in goods;
     (b) the protection of personal data; (c) ...")."""
-    marks = [m for m in ENUMERATOR_RE.finditer(text)]
+    marks = list(ENUMERATOR_RE.finditer(text))
     if len(marks) < 3:
         return False
     before = [m for m in marks if m.end() <= ev.start]
@@ -445,9 +445,9 @@ class Analyser:
     # ---- topics of paragraphs
 
     def _paragraph(self, clause: Clause, doc, title: str) -> _Paragraph:
-        """Rule evidence per topic for one paragraph. An operative phrase that is only a short item of a
-        list ("privacy, cybersecurity, consumer confidence") or a passing qualifier ("subject to its laws
-        on privacy") counts as a mention; one inside a defined term counts as nothing."""
+        """Rule evidence per topic for one paragraph. An operative phrase named in passing (a short item
+        of a list, the recital opening its sentence, a passing qualifier such as "subject to its laws on
+        privacy") counts as a mention; one inside a defined term counts as nothing."""
         para = _Paragraph(clause, title)
         definition = DEFINITION_RE.match(clause.text)
         term_end = max(definition.end("term"), definition.end("bare")) if definition else -1
