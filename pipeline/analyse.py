@@ -214,13 +214,21 @@ def _listed(text: str, ev: Evidence) -> bool:
     lo = max(text.rfind(c, 0, ev.start) for c in ";:")
     hi = min([i for i in (text.find(c, ev.end) for c in ";:") if i >= 0] or [len(text)])
     items = list(re.finditer(r"[^,]+", text[lo + 1:hi]))
-    if len(items) < 3:
+    # "A, B or C": the last item's "or" / "and" makes a third (not in "A, including B and C")
+    pair = bool(items) and re.search(r"\s(?:or|and)\s", items[-1].group()) and not re.match(
+        r"\s*(?:including|in particular|such as|notably|especially)\b", items[-1].group())
+    if len(items) < 3 - bool(pair):
         return False
     for k, item in enumerate(items):
         a, b = lo + 1 + item.start(), lo + 1 + item.end()
         if a <= ev.start < b:
-            words = text[ev.start:b].split() if k == 0 else re.sub(r"^\s*(and|or)\s", "", item.group()).split()
-            return len(words) <= 6
+            if k == 0:
+                return len(text[ev.start:b].split()) <= 6
+            # "..., personal privacy or the financial affairs of customers": the hit's own member of the
+            # item's "or" / "and" pair
+            start = max([a] + [text.rfind(w, a, ev.start) + len(w) for w in (" or ", " and ") if text.rfind(w, a, ev.start) >= 0])
+            end = min([b] + [i for i in (text.find(w, ev.end, b) for w in (" or ", " and ")) if i >= 0])
+            return len(text[start:end].split()) <= 6
     return False
 
 

@@ -365,6 +365,11 @@ def test_subjects_named_in_passing_are_not_topics_by_rule(rules_only):
                                          "stay for good.")
     assert rules_only.analyse_article(unnumbered, "FTA").topics == []
     assert "data_flows" in rules_only.analyse_article(duties, "FTA").topics  # a short item that is an act
+    grounds = _article("Public Access to Hearings", "The tribunal shall not require a Party to disclose information "
+                                                   "contrary to its law protecting cabinet deliberations, personal "
+                                                   "privacy or the financial affairs and accounts of customers of "
+                                                   "banks.")
+    assert rules_only.analyse_article(grounds, "FTA").topics == []  # one member of an "or" pair in a list
 
 
 def test_article_topics_come_from_its_paragraphs(an):
