@@ -208,6 +208,9 @@ def _passing(text: str, ev: Evidence) -> bool:
             or bool(QUALIFIER_RE.search(text[:ev.start])))
 
 
+PAIR_RE = re.compile(r"\s(?:or|and)\s")
+
+
 def _listed(text: str, ev: Evidence) -> bool:
     """Whether a rule hit is a short item of a comma-separated list of three or more (the first item
     may carry the list's lead-in: "related to data privacy, consumer confidence, cybersecurity")."""
@@ -215,7 +218,7 @@ def _listed(text: str, ev: Evidence) -> bool:
     hi = min([i for i in (text.find(c, ev.end) for c in ";:") if i >= 0] or [len(text)])
     items = list(re.finditer(r"[^,]+", text[lo + 1:hi]))
     # "A, B or C": the last item's "or" / "and" makes a third (not in "A, including B and C")
-    pair = bool(items) and re.search(r"\s(?:or|and)\s", items[-1].group()) and not re.match(
+    pair = bool(items) and PAIR_RE.search(items[-1].group()) and not re.match(
         r"\s*(?:including|in particular|such as|notably|especially)\b", items[-1].group())
     if len(items) < 3 - bool(pair):
         return False
@@ -226,9 +229,9 @@ def _listed(text: str, ev: Evidence) -> bool:
                 return len(text[ev.start:b].split()) <= 6
             # "..., personal privacy or the financial affairs of customers": the hit's own member of the
             # item's "or" / "and" pair
-            start = max([a] + [text.rfind(w, a, ev.start) + len(w) for w in (" or ", " and ") if text.rfind(w, a, ev.start) >= 0])
-            end = min([b] + [i for i in (text.find(w, ev.end, b) for w in (" or ", " and ")) if i >= 0])
-            return len(text[start:end].split()) <= 6
+            before = PAIR_RE.split(text[a:ev.start])[-1]
+            after = PAIR_RE.split(text[ev.end:b])[0]
+            return len(f"{before}{text[ev.start:ev.end]}{after}".split()) <= 6
     return False
 
 
