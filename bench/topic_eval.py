@@ -171,11 +171,11 @@ def from_store(rows: list[dict], home: Path) -> list:
     return [by_key[(r["doc"], r["article_number"], r["page_start"])] for r in rows]
 
 
-def other_systems(rows: list[dict], rules) -> tuple[list[set], list[set]]:
+def other_systems(rows: list[dict]) -> tuple[list[set], list[set]]:
     """Predictions of the rules alone, and of our analyser without the chapter context."""
     from pipeline.analyse import Analyser
 
-    pred_rules = [set(x.topics) & set(TOPICS) for x in in_whole_documents(rows, rules)]
+    pred_rules = [set(x.topics) & set(TOPICS) for x in in_whole_documents(rows, Analyser(similarity=False))]
     saved = Analyser._chapter_context
     Analyser._chapter_context = staticmethod(lambda *_: None)  # the same analyser, chapter context off
     try:
@@ -203,31 +203,30 @@ def main() -> None:
     t = time.perf_counter()
     if a.home:  # real PDFs: the topics `clausebank ingest` stored
         arts = from_store(rows, a.home)
-        pred_ours = pred_rules = pred_noctx = [set(x.topics) & set(TOPICS) for x in arts]
     else:
         from pipeline.analyse import Analyser, topic_similarity
 
-        ours, rules = Analyser(), Analyser(similarity=False)
         if topic_similarity() is None:
             raise SystemExit("similarity model did not load")
-        arts = in_whole_documents(rows, ours)
-        pred_ours = [set(x.topics) & set(TOPICS) for x in arts]
-        pred_rules, pred_noctx = (pred_ours, pred_ours) if a.quick else other_systems(rows, rules)
+        arts = in_whole_documents(rows, Analyser())
     elapsed = time.perf_counter() - t
-    pred_head = [{tp for tp, rx in HEADING_KEYWORDS.items() if rx.search(x.article_title)} for x in arts]
+    pred_ours = [set(x.topics) & set(TOPICS) for x in arts]
+    systems = {"ours": pred_ours}
+    if not (a.home or a.quick):
+        rules_only, no_context = other_systems(rows)
+        systems.update(no_chapter_context=no_context, rules_only=rules_only)
+    systems["heading"] = [{tp for tp, rx in HEADING_KEYWORDS.items() if rx.search(x.article_title)} for x in arts]
     by_split = defaultdict(list)
     for i, r in enumerate(rows):
         by_split[r["split"]].append(i)
     summary = {}
     for split, idx in sorted(by_split.items()):
         gold = [set(rows[i]["topics"]) for i in idx]
-        res = {name: {tp: prf(gold, [pred[i] for i in idx], tp) for tp in TOPICS}
-               for name, pred in (("ours", pred_ours), ("no_chapter_context", pred_noctx), ("rules_only", pred_rules),
-                                  ("heading", pred_head))}
+        res = {name: {tp: prf(gold, [pred[i] for i in idx], tp) for tp in TOPICS} for name, pred in systems.items()}
         signals = Counter(f"{tp}:{deciding_signal(arts[i], tp)}" for i in idx for tp in sorted(pred_ours[i]))
         summary[split] = {"articles": len(idx), **res, "decided_by": dict(sorted(signals.items()))}
         print(f"== {split}: {len(idx)} articles")
-        for name in ("ours", "heading") if a.home else ("ours", "no_chapter_context", "rules_only", "heading"):
+        for name in systems:
             print(f"  {name:10s} " + "  ".join(f"{tp} P {m['p']:.2f} R {m['r']:.2f} F1 {m['f1']:.2f} (n={m['support']})"
                                               for tp, m in res[name].items()))
         print("  decided by:", dict(sorted(signals.items())))

@@ -54,13 +54,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def own_cpu_seconds() -> float:
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def rss_mb(pid: int) -> dict:
     """Resident memory of the server process, now and at its peak (VmRSS / VmHWM)."""
     fields = {}
@@ -181,12 +174,12 @@ def main() -> None:
         result = {"home": str(args.home), "startup_s": round(startup, 1), "after_start": rss_mb(proc.pid)}
         sequential(base, 10)  # warm-up
         result["sequential"] = sequential(base, args.rounds)
-        server_cpu, client_cpu = cpu_seconds(proc.pid), own_cpu_seconds()
+        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
         result["concurrent"] = load = asyncio.run(concurrent(base, args.clients, args.seconds))
         # where the machine's two cores went: the server's and the load generator's CPU per request
         done = max(load["n"], 1)
         load["server_cpu_ms_per_request"] = round(1000 * (cpu_seconds(proc.pid) - server_cpu) / done, 1)
-        load["client_cpu_ms_per_request"] = round(1000 * (own_cpu_seconds() - client_cpu) / done, 1)
+        load["client_cpu_ms_per_request"] = round(1000 * (time.process_time() - client_cpu) / done, 1)
         result["memory"] = rss_mb(proc.pid)
         result["first_paint"] = first_paint(base)
     finally:
