@@ -52,9 +52,9 @@ ITEM_VERBS = {"adopt", "maintain", "ensure", "provide", "allow", "permit", "appl
               "require", "prohibit", "restrict", "grant", "accord", "publish", "impose", "prevent", "take"}
 # a sentence opening on a recital ("Recognising the importance of protecting personal information, the
 # Parties shall ..."): what it names is the context of the duty, not its subject
-RECITAL_LEAD_RE = re.compile(r"^\W*(?:\(?[a-z0-9]{1,4}[.)]\s*)?(recogni[sz]ing|acknowledging|considering|noting|"
-                             r"desiring|mindful|conscious|affirming|reaffirming|emphasi[sz]ing|stressing|bearing in mind)\b",
-                             re.I)
+RECITAL_PARTICIPLES = {"recognising", "recognizing", "considering", "noting", "acknowledging", "desiring", "bearing",
+                       "mindful", "conscious", "affirming", "reaffirming", "emphasising", "emphasizing", "stressing"}
+RECITAL_LEAD_RE = re.compile(r"^\W*(?:\(?[a-z0-9]{1,4}[.)]\s*)?(" + "|".join(sorted(RECITAL_PARTICIPLES)) + r")\b", re.I)
 MAIN_CLAUSE_RE = re.compile(r",\s*(?:the|each|a|both|either|neither|no|all)\s+(?:parties|party|participants?|sides?)\b",
                             re.I)
 DISCLAIMER_RE = re.compile(r"\b(not|no|without)\b[^.]{0,60}\blegally binding|not (a|an) (treaty|international agreement)"
@@ -67,8 +67,7 @@ TREATY_WILL = {"will": "binding", "will not": "binding", "will endeavour": "best
 # a sentence opening on a recital, a condition or a purpose ("To encourage ..., the Parties shall"): its
 # triggers before the main clause (after a comma and a subject, or after a colon that no trigger precedes)
 # do not decide
-RECITAL_OPENERS = {"recognising", "recognizing", "considering", "noting", "acknowledging", "desiring", "bearing",
-                   "mindful", "conscious", "affirming", "reaffirming", "emphasising", "emphasizing", "stressing",
+RECITAL_OPENERS = RECITAL_PARTICIPLES | {
                    "if", "where", "when", "should", "in", "to", "with", "for", "while", "within", "upon", "on",
                    "after", "before", "during", "unless", "until", "once", "at", "without", "notwithstanding",
                    "subject", "except", "following", "pursuant"}
