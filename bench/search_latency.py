@@ -58,7 +58,7 @@ def profile_parts(searcher, queries: list[dict]) -> dict[str, float]:
         timed("dense body", lambda: searcher.indexes["body"].search(qvec, 200, allowed_list))
         timed("dense headings", lambda: searcher.indexes["heading"].search(qvec, 200, allowed_list))
         timed("topic ranker", lambda: searcher._topic_ranking(q["text"], lexical, allowed))
-        timed("hits (snippets, citations)", lambda: searcher._hits([(i, 1.0) for i in lexical[:10]], terms))
+        timed("hits (snippets, citations)", lambda: searcher.hits([(i, 1.0) for i in lexical[:10]], q["text"]))
     return {k: round(statistics.median(v), 2) for k, v in parts.items()}
 
 

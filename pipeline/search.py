@@ -65,23 +65,34 @@ class Searcher:
             faiss.omp_set_num_threads(1)
         self.use_topics = True
         self.table_ids = store.table_ids()
-        self._lexical_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clausebank-fts")
-        self._lexical_local = threading.local()
+        # two: under concurrent requests one query's FTS5 ranking runs beside another's (SQLite lets go
+        # of the interpreter lock while it steps)
+        self._lexical_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clausebank-fts")
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self._readers: list[Store] = []
+        self._readers_lock = threading.Lock()
         self._encode_lock = threading.Lock()  # one tokenizer: never called from two threads at once
 
     def close(self) -> None:
-        """Close the worker thread's read connection and stop the thread."""
-        def close_db() -> None:
-            if (reader := getattr(self._lexical_local, "store", None)) is not None:
-                reader.close()
-        self._lexical_pool.submit(close_db).result()
+        """Stop the worker threads and close the read connections opened for other threads."""
         self._lexical_pool.shutdown()
+        with self._readers_lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
 
-    def _lexical_store(self) -> Store:
-        """The worker thread's own read-only store (SQLite connections stay in their thread)."""
-        reader = getattr(self._lexical_local, "store", None)
+    def reader(self) -> Store:
+        """The store for the calling thread: the given one in the thread that made this Searcher, a
+        read-only connection of its own in any other (a web server's request threads, the FTS5
+        workers), so that searches in several threads never share an SQLite connection."""
+        if threading.get_ident() == self._owner:
+            return self.store
+        reader = getattr(self._local, "store", None)
         if reader is None:
-            reader = self._lexical_local.store = Store(self.store.home, readonly=True)
+            reader = self._local.store = Store(self.store.home, readonly=True)
+            with self._readers_lock:
+                self._readers.append(reader)
         return reader
 
     def _lexical_rankings(self, terms: list[str], allowed: set[int] | None) -> list[list[int]]:
@@ -100,7 +111,7 @@ class Searcher:
         candidates = [i for i in lexical if allowed is None or i in allowed]
         if not candidates:
             return []
-        labelled = self.store.ids_with_topics(topics, candidates)
+        labelled = self.reader().ids_with_topics(topics, candidates)
         return [i for i in candidates if i in labelled]
 
     def allowed_ids(self, f: Filters) -> list[int] | None:
@@ -111,10 +122,10 @@ class Searcher:
             code = iso3(f.party)
             if not code:
                 raise FilterError(f"unknown party {f.party!r}: use an ISO-3 code (KOR) or a country name")
-        return self.store.filtered_article_ids(f, code, kinds_meant(f.kind) if f.kind else None)
+        return self.reader().filtered_article_ids(f, code, kinds_meant(f.kind) if f.kind else None)
 
     def _bm25(self, terms: list[str], column: str | None, allowed: set[int] | None) -> list[int]:
-        ids = self._lexical_store().bm25(terms, column, DEPTH * (20 if allowed is not None else 1))
+        ids = self.reader().bm25(terms, column, DEPTH * (20 if allowed is not None else 1))
         return [i for i in ids if allowed is None or i in allowed][:DEPTH]
 
     def query_vector(self, query: str):
@@ -125,6 +136,10 @@ class Searcher:
 
     def search(self, query: str, filters: Filters | None = None, top: int = 10, query_vector=None) -> list[Hit]:
         """The `top` hits for `query`; `query_vector` when the caller has embedded it already."""
+        return self.hits(self.rank(query, filters, top, query_vector), query)
+
+    def rank(self, query: str, filters: Filters | None = None, top: int = 10, query_vector=None) -> list[tuple[int, float]]:
+        """The `top` (article id, fused score) pairs for `query`, best first."""
         filters = filters or Filters()
         allowed_list = self.allowed_ids(filters)
         allowed = set(allowed_list) if allowed_list is not None else None
@@ -150,8 +165,7 @@ class Searcher:
                     fused[aid] += FUSION_WEIGHTS["dense_text"] / (RRF_K + rank + 1)
         if not filters.include_tables:
             fused = {aid: score for aid, score in fused.items() if aid not in self.table_ids}
-        best = sorted(fused.items(), key=lambda kv: -kv[1])[:top]
-        return self._hits(best, terms)
+        return sorted(fused.items(), key=lambda kv: -kv[1])[:top]
 
     def _indexed_ids(self) -> set[int]:
         """Ids in the body index (cached until the index object changes, as when the web app reloads it)."""
@@ -161,9 +175,12 @@ class Searcher:
             self._indexed, self._indexed_key = body.ids(), key
         return self._indexed
 
-    def _hits(self, scored: list[tuple[int, float]], terms: list[str]) -> list[Hit]:
-        arts = self.store.articles_by_id([a for a, _ in scored])
-        docs = self.store.documents_by_id([a.doc_id for a in arts.values()])
+    def hits(self, scored: list[tuple[int, float]], query: str) -> list[Hit]:
+        """Hits for ranked article ids, each with the paragraph that shares most words with `query`."""
+        terms = _query_terms(query)
+        store = self.reader()
+        arts = store.articles_by_id([a for a, _ in scored])
+        docs = store.documents_by_id([a.doc_id for a in arts.values()])
         hits = []
         for aid, score in scored:
             if (art := arts.get(aid)) is None:  # in a stale index, gone from the store

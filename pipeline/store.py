@@ -5,14 +5,37 @@ crash mid-write leaves the previous version in place (SQLite's journal guarantee
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
-import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .models import Article, Clause, Document, Evidence, Filters, article_key
+
+SQLITE_CONFIG_MEMSTATUS = 9
+
+
+def _untrack_sqlite_memory() -> bool:
+    """Turn SQLite's memory statistics off, before the sqlite3 module starts the library (False when
+    too late or the library is not found). Debian builds SQLite without lookaside memory, so every
+    allocation takes the process-wide statistics mutex: two threads searching through connections of
+    their own ran no faster than one (BENCHMARKS.md, session 6). SQLite's documentation advises the
+    statistics off for speed; nothing here reads them."""
+    if "sqlite3" in sys.modules or not (name := ctypes.util.find_library("sqlite3")):
+        return False
+    try:
+        return ctypes.CDLL(name).sqlite3_config(SQLITE_CONFIG_MEMSTATUS, ctypes.c_int(0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+SQLITE_MEMORY_UNTRACKED = _untrack_sqlite_memory()
+
+import sqlite3  # noqa: E402  (after the configuration above, which must come first)
 
 SCHEMA_VERSION = 4
 # Bump when extraction, segmentation or analysis change what they produce: stored documents parsed

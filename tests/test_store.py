@@ -147,3 +147,18 @@ def test_damaged_store_file_is_refused_not_overwritten(tmp_path):
     with pytest.raises(StoreError, match="not a database"):
         Store(tmp_path)
     assert (tmp_path / "clausebank.sqlite").read_bytes().startswith(b"this is not")
+
+
+def test_sqlite_memory_statistics_are_off_before_the_first_connection(tmp_path):
+    """SQLite's memory statistics take a process-wide mutex on every allocation (Debian's build has no
+    lookaside): store.py turns them off before sqlite3 starts the library, so readers in several
+    threads run side by side. Checked in a fresh interpreter, where store.py comes first."""
+    import subprocess
+    import sys
+
+    code = ("import ctypes, ctypes.util, pipeline.store as s\n"
+            f"st = s.Store({str(tmp_path)!r}); st.counts()\n"
+            "lib = ctypes.CDLL(ctypes.util.find_library('sqlite3')); lib.sqlite3_memory_used.restype = ctypes.c_int64\n"
+            "print(s.SQLITE_MEMORY_UNTRACKED, lib.sqlite3_memory_used())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "0"]  # with the statistics on, SQLite counts the bytes it holds

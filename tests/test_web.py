@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from clausebank.cli import app as cli_app
 from clausebank.web.app import create_app
 from clausebank.web.auth import TokenError, resolve_token
+from clausebank.web.corpus import RawFilters
 from clausebank.web.diff import word_diff
 from pipeline.ingest import ingest, write_report
 from tests import pdfs
@@ -80,6 +81,42 @@ def test_search_with_filters_and_facets(client):
     assert page.status_code == 200 and "<html" in page.text
     assert re.search(r'<option value="KOR" selected>[^<]*\(\d+\)</option>', page.text)
     assert "<mark>transfer</mark>" in page.text.lower() or "<mark>Transfer</mark>" in page.text
+
+
+def test_searches_in_parallel_threads_answer_as_one_at_a_time(client):
+    """The app searches in several request threads at once (each with its own SQLite connection);
+    pages, pools and facets must not leak between concurrent searches."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.models import Filters
+
+    corpus = client.app.state.corpus
+    queries = ("cross-border transfer of information", "personal data protection",
+               "temporary entry of business persons", "customs duties")
+    vectors = {q: corpus.searcher.query_vector(q) for q in queries}
+    asks = [(q, page) for q in queries for page in (1, 2, 3)]
+
+    def ranked(ask):  # the query already embedded, so that threads meet in the ranking itself
+        hits, pool = corpus.searcher.ranked(ask[0], Filters(), slice((ask[1] - 1) * 10, ask[1] * 10), vectors[ask[0]])
+        return [h.article_id for h in hits], pool
+
+    def page(ask):
+        res = corpus.search(ask[0], RawFilters(), page=ask[1])
+        return [h.article_id for h in res.hits], res.total, res.facets
+
+    for answer in (ranked, page):
+        alone = [answer(a) for a in asks]
+        assert len({tuple(a[0]) for a in alone}) == len(asks)  # every page differs
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for _ in range(5):
+                assert list(pool.map(answer, asks)) == alone
+
+
+def test_objects_loaded_at_start_up_are_left_out_of_garbage_collection(client):
+    """Full collections walking the model's and the imports' objects were the 16-client tail (BENCHMARKS.md)."""
+    import gc
+
+    assert gc.get_freeze_count() > 100_000
 
 
 def test_browse_by_topic_and_partial_update(client):

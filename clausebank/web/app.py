@@ -3,6 +3,7 @@ pages with stable URLs, and a JSON API under /api/. Opens the store read-only; t
 indexes are loaded once at start-up."""
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import secrets
@@ -50,6 +51,11 @@ def create_app(home: Path | str, token: str | None = None, public: bool = False,
     async def lifespan(app: FastAPI):
         corpus = Corpus(home)
         corpus.warm_up()
+        # The imports, the model and the indexes leave some 500,000 objects that live as long as the
+        # app; every full collection walked them all (26 pauses of up to 274 ms in 30 s under 16
+        # clients, the tail of p95). Frozen, collections look only at what requests allocate.
+        gc.collect()
+        gc.freeze()
         app.state.corpus = corpus
         yield
         corpus.close()

@@ -103,37 +103,36 @@ def split_item(item: str) -> tuple[str, str]:
 class PoolSearcher(Searcher):
     """A Searcher that ranks a pool of POOL articles (the ids behind facet counts and pages) but
     builds hits (paragraphs, snippets) only for the slice on screen: a page costs what a top-10
-    search costs. It overrides `Searcher._hits`, the step from ranked ids to hits."""
+    search costs. Safe to call from several request threads at once."""
 
-    window = slice(0, PAGE_SIZE)
-    pool: list[int] = []
     allowed_cache: dict | None = None  # filters -> allowed ids, until the store changes (Corpus.refresh)
+    _allowed_lock = threading.Lock()
 
     def allowed_ids(self, f: Filters) -> list[int] | None:
         """As Searcher's, kept per set of filters: a negotiator keeps the filters while typing new queries."""
-        if self.allowed_cache is None:
-            self.allowed_cache = {}
         key = tuple(sorted(vars(f).items()))
-        if key not in self.allowed_cache:
+        cache = self.allowed_cache
+        if cache is not None and key in cache:
+            return cache[key]
+        allowed = super().allowed_ids(f)
+        with self._allowed_lock:
+            if self.allowed_cache is None:
+                self.allowed_cache = {}
             if len(self.allowed_cache) >= ALLOWED_CACHE_SIZE:
                 self.allowed_cache.pop(next(iter(self.allowed_cache)))
-            self.allowed_cache[key] = super().allowed_ids(f)
-        return self.allowed_cache[key]
-
-    def _hits(self, scored, terms):
-        self.pool = [aid for aid, _ in scored]
-        return super()._hits(scored[self.window], terms)
+            self.allowed_cache[key] = allowed
+        return allowed
 
     def ranked(self, query: str, filters: Filters, window: slice, query_vector=None) -> tuple[list[Hit], list[int]]:
         """The hits in `window` of the first POOL results, and the ids of all POOL results."""
-        self.window = window
-        hits = self.search(query, filters, top=POOL, query_vector=query_vector)
-        return hits, self.pool
+        scored = self.rank(query, filters, POOL, query_vector)
+        return self.hits(scored[window], query), [aid for aid, _ in scored]
 
 
 class Corpus:
-    """The app's read-only view of a clausebank home: one store connection and one Searcher, loaded
-    once, used by one request at a time (SQLite connections and the query embedder are not shared)."""
+    """The app's read-only view of a clausebank home: one Searcher, loaded once. Searches run in
+    parallel, each request thread with its own SQLite connection; everything else reads the shared
+    connection under `lock`."""
 
     def __init__(self, home: Path):
         self.home = Path(home)
@@ -196,26 +195,27 @@ class Corpus:
         query = query.strip()
         # embedded outside the lock: on a second core, beside another request's index and store lookups
         query_vector = self.searcher.query_vector(query) if query else None
-        with self.lock:
-            self.refresh()
-            try:
-                window = slice(0, top) if top else slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
-                if query:
-                    shown, ids = self.searcher.ranked(query, filters, window, query_vector)
-                else:
-                    allowed = self.searcher.allowed_ids(filters)
-                    ids = allowed if allowed is not None else self.store.article_ids()
-                    shown = self._browse(ids[window])
-            except FilterError as exc:
-                raise BadRequest(str(exc)) from exc
-            facets = (self.store.facet_counts(ids) if (query or filters.active())
-                      else self._cache("facets", self.store.facet_counts))
-            refs = self._refs(shown)
-        return SearchPage(query, raw, shown, len(ids), page, facets, self.stale, refs)
+        self.refresh()
+        # no lock from here: each request thread reads through its own connection (Searcher.reader)
+        reader = self.searcher.reader()
+        try:
+            window = slice(0, top) if top else slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
+            if query:
+                shown, ids = self.searcher.ranked(query, filters, window, query_vector)
+            else:
+                allowed = self.searcher.allowed_ids(filters)
+                ids = allowed if allowed is not None else reader.article_ids()
+                shown = self._browse(reader, ids[window])
+        except FilterError as exc:
+            raise BadRequest(str(exc)) from exc
+        facets = (reader.facet_counts(ids) if (query or filters.active())
+                  else self._cache("facets", self.store.facet_counts))
+        return SearchPage(query, raw, shown, len(ids), page, facets, self.stale, self._refs(shown))
 
-    def _browse(self, ids: list[int]) -> list[Hit]:
-        arts = self.store.articles_by_id(ids)
-        docs = self.store.documents_by_id([a.doc_id for a in arts.values()])
+    @staticmethod
+    def _browse(reader: Store, ids: list[int]) -> list[Hit]:
+        arts = reader.articles_by_id(ids)
+        docs = reader.documents_by_id([a.doc_id for a in arts.values()])
         return [make_hit(arts[i], docs[arts[i].doc_id]) for i in ids if i in arts]
 
     def outline(self, doc_id: str) -> list[dict]:
