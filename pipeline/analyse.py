@@ -366,6 +366,8 @@ class Analyser:
             for m in rx.finditer(doc.text):
                 if span := doc.char_span(m.start(), m.end(), alignment_mode="expand"):
                     matches.append((name, span.start, span.end))
+        # "the Community or Albania, as the case may be, shall supply ...": that "may" permits nothing
+        matches = [m for m in matches if not (m[1] >= 2 and doc[m[1] - 2:m[1]].text.lower() == "the case")]
         statuses = [m for m in matches if m[0] == "non_binding_status"]
         if status := min(statuses, key=lambda m: (m[1], m[1] - m[2]), default=None):
             return "non_binding", doc[status[1]:status[2]].text
