@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -70,7 +71,8 @@ class Searcher:
         self._lexical_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clausebank-fts")
         self._owner = threading.get_ident()
         self._local = threading.local()
-        self._readers: list[Store] = []
+        # weak: a thread that ends (the server's idle workers do, after 10 s) takes its connection with it
+        self._readers: weakref.WeakSet[Store] = weakref.WeakSet()
         self._readers_lock = threading.Lock()
         self._encode_lock = threading.Lock()  # one tokenizer: never called from two threads at once
 
@@ -78,7 +80,7 @@ class Searcher:
         """Stop the worker threads and close the read connections opened for other threads."""
         self._lexical_pool.shutdown()
         with self._readers_lock:
-            for reader in self._readers:
+            for reader in list(self._readers):
                 reader.close()
             self._readers.clear()
 
@@ -92,7 +94,7 @@ class Searcher:
         if reader is None:
             reader = self._local.store = Store(self.store.home, readonly=True)
             with self._readers_lock:
-                self._readers.append(reader)
+                self._readers.add(reader)
         return reader
 
     def _lexical_rankings(self, terms: list[str], allowed: set[int] | None) -> list[list[int]]:

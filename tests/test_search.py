@@ -41,6 +41,24 @@ def test_top_hit_is_the_data_transfer_article(searcher):
     assert top.clause_text in top.text and top.page >= 1 and top.year == doc.date_signed[:4]
 
 
+def test_search_threads_read_through_their_own_connections_which_end_with_them(searcher):
+    """A web server's request threads come and go (idle workers end): each searches through a read-only
+    connection of its own, and a connection lives no longer than its thread."""
+    import gc
+    import threading
+
+    found = []
+    for _ in range(5):
+        worker = threading.Thread(target=lambda: found.append(
+            (searcher.reader() is not searcher.store, [h.article_id for h in searcher.search("personal data", top=3)])))
+        worker.start()
+        worker.join()
+    gc.collect()
+    assert all(own for own, _ in found) and len({tuple(ids) for _, ids in found}) == 1
+    assert searcher.reader() is searcher.store  # the thread that made the Searcher uses the given store
+    assert len(searcher._readers) <= 2  # the two FTS5 workers' own; none left by the five ended threads
+
+
 def test_results_grouped_per_article(searcher):
     hits = searcher.search("personal data protection", top=10)
     keys = [(h.doc_id, h.article_number) for h in hits]
