@@ -248,6 +248,29 @@ def test_strength_with_trigger(an, text, label, trigger):
     ("The Parties agree that new tariff lines shall be preceded, whenever this is possible, by a study.",
      "best_endeavour", "shall"),
     ("Upon request, the Parties may enter into consultations on cartels.", "hortatory", "may enter into consultations"),
+    # final provisions and status statements describe; establishing acts and agreed acts bind
+    ("This Accord shall come into force on signature and shall remain in force for ten years.", "", ""),
+    ("The instruments of ratification shall be deposited with the Secretary of the Union.", "", ""),
+    ("The Depositary shall promptly inform every signatory of each ratification.", "", ""),
+    ("Any island state may accede to this Accord on terms agreed with the members.", "", ""),
+    ("The schedules to this Accord shall be: (a) Schedule A, on fish; (b) Schedule B, on timber.", "", ""),
+    ("The provisions of Chapter III of this Accord shall apply to processed fish.", "", ""),
+    ("Protocol 2 shall be amended and reads as set out in the Appendix.", "", ""),
+    ("This Article shall be amended, as appropriate, after consultations between the Parties.", "binding", "shall"),
+    ("Payments between the two countries shall be carried out according to the agreement between their central banks.",
+     "", ""),
+    ("The Parties have agreed to establish a joint commission on fisheries.", "binding", "have agreed to"),
+    ("By this Accord, an Association is established between Ruritania and Atlantica.", "binding", "is established between"),
+    # permissions and considered requests
+    ("A member shall be able to take safeguard measures against sudden surges of imports.",
+     "exception", "shall be able to"),
+    ("A member shall at any time be free to withdraw an item from its schedule.",
+     "exception", "shall at any time be free to"),
+    ("This Accord shall not impede the right of either Party to protect its vital interests.",
+     "exception", "shall not impede the right"),
+    ("The Parties shall sympathetically consider requests from small island members.",
+     "best_endeavour", "shall sympathetically consider"),
+    ("Cooperation between consulting engineers of the Parties shall be encouraged.", "hortatory", "shall be encouraged"),
 ])
 def test_strength_drafting_formulas(rules_only, text, label, trigger):
     c = _clause(rules_only, text)

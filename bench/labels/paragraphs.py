@@ -85,7 +85,8 @@ def split_of(doc: str) -> str:
 # the split each document half's rows carry in each file: the first test half (odd documents) was read
 # once and then joined the dev rows as `dev_b`; `strength_test2.jsonl` is the untouched second test half
 SPLITS = {"strength.jsonl": {"dev": "dev", "test": "dev_b"}, "strength_dev_c.jsonl": {"test": "dev_c"},
-          "strength_dev3.jsonl": {"dev": "dev"}, "strength_test3.jsonl": {"test": "test3"}}
+          "strength_dev3.jsonl": {"dev": "dev"}, "strength_test3.jsonl": {"test": "test3"},
+          "strength_dev4.jsonl": {"dev": "dev4"}}
 
 
 def check_labels(path: Path = Path(__file__).with_name("strength.jsonl")) -> dict:
