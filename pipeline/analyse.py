@@ -25,6 +25,8 @@ from .metadata import kind_family
 from .models import Article, Clause, Document, Evidence
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from spacy.matcher import Matcher, PhraseMatcher
 
 log = logging.getLogger(__name__)
@@ -201,9 +203,21 @@ def _in_recital(text: str, ev: Evidence) -> bool:
     return bool(lead and main and start + main.start() >= ev.end)
 
 
+# "Chapter Twelve (Temporary Entry of Business Persons)": the title of another chapter, as in the lists of
+# chapters an exception covers (an article named so, "Article 14.13 (Location of Computing Facilities) does
+# not apply to ...", is often what the paragraph is about)
+CROSS_REFERENCE_RE = re.compile(r"\bChapters?\s+[\w.-]+\s*\([^()]*$")
+
+
+def _cross_reference(text: str, ev: Evidence) -> bool:
+    """Whether a rule hit is the title of another chapter, named in brackets after its number."""
+    return bool(CROSS_REFERENCE_RE.search(text[max(0, ev.start - 120):ev.start])) and ")" in text[ev.end:ev.end + 80]
+
+
 def _passing(text: str, ev: Evidence) -> bool:
-    """A hit that names its subject in passing: a list item, a recital, or a qualifier just before it."""
-    return (_listed(text, ev) or _enumerated_item(text, ev) or _in_recital(text, ev)
+    """A hit that names its subject in passing: a list item, a recital, the title of a chapter referred
+    to, or a qualifier just before it."""
+    return (_listed(text, ev) or _enumerated_item(text, ev) or _in_recital(text, ev) or _cross_reference(text, ev)
             or bool(QUALIFIER_RE.search(text[:ev.start])))
 
 
@@ -344,19 +358,21 @@ class Analyser:
         self._decide_topics([self._paragraph(clause, doc, title)])
         return clause
 
-    def _spans(self, matcher: PhraseMatcher, doc, extra: Matcher | None = None) -> list[Evidence]:
-        """The first match of each label, as evidence."""
-        out: list[Evidence] = []
-        seen: set[str] = set()
+    def _spans(self, matcher: PhraseMatcher, doc, extra: Matcher | None = None,
+               pass_over: Callable[[Evidence], bool] | None = None) -> list[Evidence]:
+        """The first match of each label, as evidence; with `pass_over`, the first that it does not pass
+        over, if any ("Annex XII (Reservations on Key Personnel), the Party shall allow key personnel")."""
+        first: dict[str, Evidence] = {}
         matches = list(matcher(doc)) + (list(extra(doc)) if extra is not None else [])
         for match_id, start, end in sorted(matches, key=lambda m: (m[1], -m[2])):
             name = self.nlp.vocab.strings[match_id]
-            if name in seen:
+            if name in first and not (pass_over and pass_over(first[name])):
                 continue
-            seen.add(name)
             span = doc[start:end]
-            out.append(Evidence(name, span.text, span.start_char, span.end_char))
-        return out
+            ev = Evidence(name, span.text, span.start_char, span.end_char)
+            if name not in first or not pass_over(ev):
+                first[name] = ev
+        return sorted(first.values(), key=lambda e: e.start)
 
     def _strength(self, doc) -> tuple[str, str]:
         """Obligation strength and its trigger phrase: the paragraph's lead operative sentence decides
@@ -463,7 +479,7 @@ class Analyser:
         para = _Paragraph(clause, title)
         definition = DEFINITION_RE.match(clause.text)
         term_end = max(definition.end("term"), definition.end("bare")) if definition else -1
-        for ev in self._spans(self.topics, doc, self.topic_patterns):
+        for ev in self._spans(self.topics, doc, self.topic_patterns, lambda e: _cross_reference(clause.text, e)):
             if ev.start >= term_end:
                 (para.mentions if _passing(clause.text, ev) else para.phrases)[ev.label] = ev
         for ev in self._spans(self.topic_mentions, doc, self.topic_mention_patterns):

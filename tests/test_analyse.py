@@ -426,6 +426,14 @@ def test_subjects_named_in_passing_are_not_topics_by_rule(rules_only):
                                                    "privacy or the financial affairs and accounts of customers of "
                                                    "banks.")
     assert rules_only.analyse_article(grounds, "FTA").topics == []  # one member of an "or" pair in a list
+    # the title of another chapter, named in brackets after its number, is a cross-reference
+    prudential = _article("Exceptions", "Nothing in this Chapter or Chapter Eleven (Temporary Entry of Business "
+                                        "Persons) shall prevent a Party from adopting measures for prudential reasons.")
+    assert rules_only.analyse_article(prudential, "FTA").topics == []
+    # ... while a later hit of the same topic in the paragraph still decides
+    key_staff = _article("Staff", "Subject to Chapter 4 (Temporary Entry), each Party shall grant temporary "
+                                  "entry to intra-corporate transferees of the other Party for three years.")
+    assert rules_only.analyse_article(key_staff, "FTA").topics == ["it_mobility"]
 
 
 def test_article_topics_come_from_its_paragraphs(an):
