@@ -25,11 +25,17 @@ def _untrack_sqlite_memory() -> bool:
     allocation takes the process-wide statistics mutex: two threads searching through connections of
     their own ran no faster than one (BENCHMARKS.md, session 6). SQLite's documentation advises the
     statistics off for speed; nothing here reads them."""
-    if "sqlite3" in sys.modules or not (name := ctypes.util.find_library("sqlite3")):
+    if "sqlite3" in sys.modules:
         return False
+    try:  # the Linux name first: find_library runs ldconfig (9 ms of every command's start-up)
+        library = ctypes.CDLL("libsqlite3.so.0")
+    except OSError:
+        if not (name := ctypes.util.find_library("sqlite3")):
+            return False
+        library = ctypes.CDLL(name)
     try:
-        return ctypes.CDLL(name).sqlite3_config(SQLITE_CONFIG_MEMSTATUS, ctypes.c_int(0)) == 0
-    except (OSError, AttributeError):
+        return library.sqlite3_config(SQLITE_CONFIG_MEMSTATUS, ctypes.c_int(0)) == 0
+    except AttributeError:
         return False
 
 
