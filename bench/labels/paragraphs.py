@@ -82,8 +82,9 @@ def split_of(doc: str) -> str:
     return "dev" if int(doc.split("_")[1]) % 2 == 0 else "test"
 
 
-# the split each document half's rows carry in each file: the first test half (odd documents) was read
-# once and then joined the dev rows as `dev_b`; `strength_test2.jsonl` is the untouched second test half
+# the split each file's rows carry, by document half: the first test half (odd documents) was read and
+# then joined the dev rows as `dev_b`, the second (`strength_dev_c.jsonl`) likewise as `dev_c`;
+# `strength_test3.jsonl` is the held-out half; dev3 and dev4 are fresh dev batches of even documents
 SPLITS = {"strength.jsonl": {"dev": "dev", "test": "dev_b"}, "strength_dev_c.jsonl": {"test": "dev_c"},
           "strength_dev3.jsonl": {"dev": "dev"}, "strength_test3.jsonl": {"test": "test3"},
           "strength_dev4.jsonl": {"dev": "dev4"}}
