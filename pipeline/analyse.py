@@ -362,17 +362,15 @@ class Analyser:
                pass_over: Callable[[Evidence], bool] | None = None) -> list[Evidence]:
         """The first match of each label, as evidence; with `pass_over`, the first that it does not pass
         over, if any ("Annex XII (Reservations on Key Personnel), the Party shall allow key personnel")."""
-        first: dict[str, Evidence] = {}
+        by_label: dict[str, list[Evidence]] = {}
         matches = list(matcher(doc)) + (list(extra(doc)) if extra is not None else [])
         for match_id, start, end in sorted(matches, key=lambda m: (m[1], -m[2])):
-            name = self.nlp.vocab.strings[match_id]
-            if name in first and not (pass_over and pass_over(first[name])):
-                continue
             span = doc[start:end]
-            ev = Evidence(name, span.text, span.start_char, span.end_char)
-            if name not in first or not pass_over(ev):
-                first[name] = ev
-        return sorted(first.values(), key=lambda e: e.start)
+            name = self.nlp.vocab.strings[match_id]
+            by_label.setdefault(name, []).append(Evidence(name, span.text, span.start_char, span.end_char))
+        chosen = [next((e for e in evs if not pass_over(e)), evs[0]) if pass_over else evs[0]
+                  for evs in by_label.values()]
+        return sorted(chosen, key=lambda e: e.start)
 
     def _strength(self, doc) -> tuple[str, str]:
         """Obligation strength and its trigger phrase: the paragraph's lead operative sentence decides
