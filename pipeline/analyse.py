@@ -273,6 +273,21 @@ def _scopes(doc, a: int, b: int, qualifier: tuple[int, int], triggers) -> bool:
 
 
 RELATIVE_PRONOUNS = {"which", "that", "who", "whom"}
+# "should the Party fail to ...": an inverted condition, whose subject follows "should"
+INVERSION_SUBJECTS = {"the", "a", "an", "any", "such", "this", "these", "that", "those", "there", "it", "they",
+                      "either", "neither", "no", "one", "both", "all", "each"}
+
+
+def _inert(doc, a: int, b: int) -> bool:
+    """A trigger word that places nothing: "as the case may be", "as may be agreed", an inverted
+    condition ("Should the examination reveal ...", "should the Party fail to ..."), "with the aim to"."""
+    word, before = doc[a].lower_, doc[a - 1].lower_ if a else ""
+    after = doc[b].lower_ if b < len(doc) else ""
+    if word == "may" and (doc[max(a - 2, 0):a].text.lower() == "the case" or (before == "as" and after == "be")):
+        return True
+    if word == "should" and b - a == 1 and (a == _sentence_start(doc, a) or after in INVERSION_SUBJECTS):
+        return True
+    return word == "aim" and before in {"the", "an"} and a + 1 < len(doc) and doc[a + 1].lower_ == "to"
 
 
 def _main_clause(doc, start: int, first: int) -> int | None:
@@ -380,8 +395,7 @@ class Analyser:
             for m in rx.finditer(doc.text):
                 if span := doc.char_span(m.start(), m.end(), alignment_mode="expand"):
                     matches.append((name, span.start, span.end))
-        # "the Community or Albania, as the case may be, shall supply ...": that "may" permits nothing
-        matches = [m for m in matches if not (m[1] >= 2 and doc[m[1] - 2:m[1]].text.lower() == "the case")]
+        matches = [m for m in matches if not _inert(doc, m[1], m[2])]
         statuses = [m for m in matches if m[0] == "non_binding_status"]
         if status := min(statuses, key=lambda m: (m[1], m[1] - m[2]), default=None):
             return "non_binding", doc[status[1]:status[2]].text

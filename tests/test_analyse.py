@@ -271,6 +271,38 @@ def test_strength_with_trigger(an, text, label, trigger):
     ("The Parties shall sympathetically consider requests from small island members.",
      "best_endeavour", "shall sympathetically consider"),
     ("Cooperation between consulting engineers of the Parties shall be encouraged.", "hortatory", "shall be encouraged"),
+    # scope lines of named provisions, present tense or after an opening clause, describe
+    ("Unless the Accord provides otherwise, this Part shall apply to all quarrels between the members.", "", ""),
+    ("This Section applies with respect to any request about fish quotas.", "", ""),
+    ("Notwithstanding paragraph 2: (a) Article 3 (Equal Treatment) and the provisions needed to give it effect shall "
+     "apply to levies on timber.", "", ""),
+    ("The provisions of paragraphs 1 and 2 of Article 6 shall also apply to harbour dues.", "", ""),
+    ("Article 9 of the Fish Code shall apply and is hereby incorporated into this Accord.", "binding", "shall"),
+    ("Notwithstanding Article 5, each Party shall apply its levies on timber alike.", "binding", "shall"),
+    ("This Section does not apply to purchases of timber for the army.", "exception", "does not apply"),
+    ("They shall not apply to work linked to the exercise of public power.", "exception", "They shall not apply to"),
+    ("The Accord shall not enter into force for an island unless its fish protocol enters into force too.", "", ""),
+    ("A notice under this Article shall be without prejudice as to whether the levy is lawful.", "", ""),
+    ("A panel set up under this Article shall be constituted in accordance with Article 14.", "", ""),
+    ("Cooperation on fisheries shall take the following forms: (a) seminars; (b) joint surveys.", "", ""),
+    ("Cooperation shall be implemented in particular by: (a) visits of experts; (b) shared studies.", "", ""),
+    # a body's functions bind; inverted conditions and "the aim to" place nothing; "as may be" permits nothing
+    ("The functions of the Fish Committee shall be: (a) to review quotas; (b) to settle landing rules.",
+     "binding", "The functions of the Fish Committee shall"),
+    ("Should a review of timber exports reveal a sharp fall, consultations shall take place within a month.",
+     "binding", "shall"),
+    ("In derogation from paragraph 1, should the levy rise, Ruritania may keep its present rate.", "exception", "may"),
+    ("The Parties, with the aim to ease the fish trade, shall publish their landing rules.", "binding", "shall"),
+    ("Each Party shall apply the Fish Code, as may be amended, to its fleet.", "binding", "shall"),
+    # aims, kept rights and optional joint action are hortatory; an agreed abstention binds
+    ("The cooperation is in particular aimed at cutting the illegal trade in timber.", "hortatory", "is in particular aimed at"),
+    ("The Parties retain their rights and obligations regarding levies under the Fish Code.", "hortatory",
+     "retain their rights and obligations"),
+    ("The States Parties may, in the Fish Committee, agree to hold talks on landing rules.", "hortatory",
+     "The States Parties may, in the Fish Committee, agree"),
+    ("The members consider fair access to fishing grounds as a desirable and lasting objective.", "hortatory",
+     "consider fair access to fishing grounds as a desirable and lasting objective"),
+    ("The Parties agreed not to permit the re-export of fish under quota.", "binding", "agreed not to"),
 ])
 def test_strength_drafting_formulas(rules_only, text, label, trigger):
     c = _clause(rules_only, text)
