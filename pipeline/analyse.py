@@ -222,6 +222,9 @@ def _passing(text: str, ev: Evidence) -> bool:
 
 
 PAIR_RE = re.compile(r"\s(?:or|and)\s")
+INCLUSION_RE = re.compile(r"\s*(?:including|in particular|such as|notably|especially)\b")
+CLAUSE_PART_RE = re.compile(r"\s*(?:of|in|for|to|with|by|from|on|at|upon|under|within|through|either|including|which|who|"
+                            r"whose|where|when|if|unless|provided|whether|that|as|inter alia)\b", re.I)
 
 
 def _listed(text: str, ev: Evidence) -> bool:
@@ -231,9 +234,15 @@ def _listed(text: str, ev: Evidence) -> bool:
     hi = min([i for i in (text.find(c, ev.end) for c in ";:") if i >= 0] or [len(text)])
     items = list(re.finditer(r"[^,]+", text[lo + 1:hi]))
     # "A, B or C": the last item's "or" / "and" makes a third (not in "A, including B and C")
-    pair = bool(items) and PAIR_RE.search(items[-1].group()) and not re.match(
-        r"\s*(?:including|in particular|such as|notably|especially)\b", items[-1].group())
-    if len(items) < 3 - bool(pair):
+    pair = bool(items) and PAIR_RE.search(items[-1].group()) and not INCLUSION_RE.match(items[-1].group())
+    # "the transfer of information, including personal information, when ...": an example in passing
+    own = next((item for item in items[1:] if lo + 1 + item.start() <= ev.start < lo + 1 + item.end()), None)
+    if own and INCLUSION_RE.match(own.group()) and len(own.group().split()) <= 6:
+        return True
+    # "notify applicants for temporary entry, either directly or through ..., of the outcome": commas that
+    # set off a phrase opening with a preposition or an adverb part a clause; they do not list things
+    parallel = [item for item in items[1:] if not CLAUSE_PART_RE.match(item.group())]
+    if len(parallel) + 1 < 3 - bool(pair):
         return False
     for k, item in enumerate(items):
         a, b = lo + 1 + item.start(), lo + 1 + item.end()

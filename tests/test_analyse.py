@@ -468,6 +468,18 @@ def test_subjects_named_in_passing_are_not_topics_by_rule(rules_only):
     assert rules_only.analyse_article(key_staff, "FTA").topics == ["it_mobility"]
 
 
+
+def test_commas_that_part_a_clause_do_not_make_a_list(rules_only):
+    # phrases set off by commas that open with a preposition or an adverb are parts of one clause
+    outcome = _article("Outcome of Applications", "Each Party shall inform applicants for temporary entry, either in "
+                                                  "person or through their employer, of the decision taken, including "
+                                                  "the length of stay granted.")
+    assert rules_only.analyse_article(outcome, "FTA").topics == ["it_mobility"]
+    # ... while a list of nouns still names its subjects in passing
+    areas = _article("Cooperation", "The Parties shall exchange views on tariffs, temporary entry, customs and "
+                                    "standards.")
+    assert rules_only.analyse_article(areas, "FTA").topics == []
+
 def test_article_topics_come_from_its_paragraphs(an):
     art = an.analyse_article(_article(
         "Cooperation",
