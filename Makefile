@@ -32,8 +32,8 @@ bench: setup
 	$(BIN)/python -m bench.lineage_bench latency bench/results/flowhome
 	$(BIN)/python -m bench.lineage_bench copies bench/results/flowhome
 	$(BIN)/python -m bench.topic_eval bench/labels/topics_dev.jsonl bench/labels/topics_dev_b.jsonl \
-		bench/labels/topics_dev3.jsonl bench/labels/topics_dev4.jsonl \
-		bench/labels/topics_test2.jsonl bench/labels/topics_test_even.jsonl
+		bench/labels/topics_dev3.jsonl bench/labels/topics_dev4.jsonl bench/labels/topics_dev5.jsonl \
+		bench/labels/topics_test2.jsonl bench/labels/topics_test_even.jsonl bench/labels/topics_test3.jsonl
 	rm -rf bench/results/realhome
 	$(BIN)/clausebank --home bench/results/realhome ingest --no-index ../shared/bench/real/*.pdf
 	$(BIN)/python -m bench.topic_eval bench/labels/topics_real.jsonl --home bench/results/realhome
