@@ -481,16 +481,17 @@ def test_commas_that_part_a_clause_do_not_make_a_list(rules_only):
     assert rules_only.analyse_article(areas, "FTA").topics == []
 
 
-def test_where_records_or_data_must_be_is_data_localisation(rules_only):
-    records = _article("Verification", "Each Party shall require an exporter of footwear to keep in Ruritania records "
-                                       "of its production for a period of four years.")
-    hosting = _article("Specifications", "A procuring entity may set specifications that limit the hosting or "
-                                         "processing of tax data outside the territory of the Party.")
-    retention = _article("Verification", "Each Party shall require an exporter of footwear to keep records of its "
-                                         "production for a period of four years, in any medium.")
-    assert rules_only.analyse_article(records, "FTA").topics == ["data_localisation"]
-    assert rules_only.analyse_article(hosting, "FTA").topics == ["data_localisation"]
-    assert rules_only.analyse_article(retention, "FTA").topics == []  # retention without a place
+@pytest.mark.parametrize("text,topics", [
+    ("Each Party shall require an exporter of footwear to keep in Ruritania records of its production for a period "
+     "of four years.", ["data_localisation"]),
+    ("A procuring entity may set specifications that limit the hosting or processing of tax data outside the "
+     "territory of the Party.", ["data_localisation"]),
+    # retention without a place
+    ("Each Party shall require an exporter of footwear to keep records of its production for a period of four "
+     "years, in any medium.", []),
+])
+def test_where_records_or_data_must_be_is_data_localisation(rules_only, text, topics):
+    assert rules_only.analyse_article(_article("Verification", text), "FTA").topics == topics
 
 
 def test_article_topics_come_from_its_paragraphs(an):
