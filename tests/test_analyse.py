@@ -303,6 +303,31 @@ def test_strength_with_trigger(an, text, label, trigger):
     ("The members consider fair access to fishing grounds as a desirable and lasting objective.", "hortatory",
      "consider fair access to fishing grounds as a desirable and lasting objective"),
     ("The Parties agreed not to permit the re-export of fish under quota.", "binding", "agreed not to"),
+    # dev6 formulas: scope, expiry, effect of a ruling, content lists, conditions, methods and amendment
+    # mechanics describe; a duty to examine a possibility is an effort; a panel barred, GATT XX taken in
+    # and "without prejudice to" carve out
+    ("The Agreement shall apply to the waters under the fisheries jurisdiction of either Party.", "", ""),
+    ("Unless otherwise provided, thisChapter shall apply to disputes about fishing quotas.", "", ""),
+    ("The provisions concerning the removal of landing fees shall also apply to harbour dues.", "", ""),
+    ("The Fish Accord shall expire six months after either Party gives notice.", "", ""),
+    ("A ruling of the Fish Panel shall be binding on the Parties for the matter it decides.", "", ""),
+    ("Any notice of a fishing dispute shall identify: (a) the vessel concerned; and (b) the rule said to be "
+     "broken.", "", ""),
+    ("Priorities for the fish dialogue shall be: - safer ports, - cleaner nets.", "", ""),
+    ("Joint work on fish stocks shall be subject to the availability of funds in each Party.", "", ""),
+    ("The landed value of the catch shall be calculated on the basis of the port price.", "", ""),
+    ("Proposed amendments to the Fish Code shall be submitted for approval by the Fish Council.", "", ""),
+    ("The base levy shall, for each species, be the lowest levy applied on 1 January.", "", ""),
+    ("The quota measures shall be the subject of yearly talks in the Fish Council.", "binding", "shall"),
+    ("The Parties will examine the possibility of opening their ports to each other's trawlers.", "best_endeavour",
+     "will examine the possibility"),
+    ("A fish panel may not be established to review a draft landing rule.", "exception",
+     "panel may not be established"),
+    ("These articles shall be applied without prejudice to port checks for health reasons.", "exception",
+     "shall be applied without prejudice to"),
+    ("For the purposes of the fisheries chapter, Article XX of the GATT 1994 is incorporated into this Accord.",
+     "exception", "Article XX of the GATT 1994 is incorporated"),
+    ("The two sides decide to set up a joint fish inspection service.", "binding", "decide to"),
 ])
 def test_strength_drafting_formulas(rules_only, text, label, trigger):
     c = _clause(rules_only, text)
