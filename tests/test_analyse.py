@@ -328,6 +328,22 @@ def test_strength_with_trigger(an, text, label, trigger):
     ("For the purposes of the fisheries chapter, Article XX of the GATT 1994 is incorporated into this Accord.",
      "exception", "Article XX of the GATT 1994 is incorporated"),
     ("The two sides decide to set up a joint fish inspection service.", "binding", "decide to"),
+    # dev7 formulas: a duty to consider is an effort; a focus list, an integral-part line, origin deeming and a
+    # governed-by line describe; "does not affect" and a bar on initiating proceedings carve out; a statement
+    # of the agreement's objectives is hortatory
+    ("The Parties shall consider opening talks on cold-storage services by 2030.", "best_endeavour", "shall consider"),
+    ("The Parties undertake to examine, in the light of their catch data, the possibility of widening the fish "
+     "accord.", "best_endeavour", "undertake to examine, in the light of their catch data, the possibility"),
+    ("Cooperation shall in particular focus on: - net safety; - port hygiene.", "", ""),
+    ("This Chapter does not affect the rights of either Party under whaling conventions.", "exception",
+     "does not affect"),
+    ("A Party may not initiate proceedings under the dispute settlement chapter regarding a refused fishing "
+     "licence.", "exception", "A Party may not initiate proceedings under the dispute settlement"),
+    ("Annex 4 on fish grading shall be constituted as an integral part of this Accord.", "", ""),
+    ("Fish landed in either Party from its own vessels shall be considered to be originating in that Party.", "", ""),
+    ("Frozen fish shall be subject to the arrangements set out in Protocol 2.", "", ""),
+    ("The objectives of this Agreement are: (a) to expand fish trade; (b) to protect stocks.", "hortatory",
+     "The objectives of this Agreement are:"),
 ])
 def test_strength_drafting_formulas(rules_only, text, label, trigger):
     c = _clause(rules_only, text)
