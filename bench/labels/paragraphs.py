@@ -84,13 +84,13 @@ def split_of(doc: str) -> str:
 
 # the split each file's rows carry, by document half: the first test half (odd documents) was read and
 # then joined the dev rows as `dev_b`, the second (`strength_dev_c.jsonl`) likewise as `dev_c`;
-# `strength_test3.jsonl` and `strength_test4.jsonl` are held-out halves (test4 was read after the
-# session-7 rules were written and scored once); dev3 to dev7 are fresh dev batches of even documents
+# `strength_test3.jsonl`, `strength_test4.jsonl` and `strength_test5.jsonl` are held-out halves (test4 was
+# read after the session-7 rules were written and scored once; test5 likewise after the dev6 to dev8 formulas); dev3 to dev8 are fresh dev batches of even documents
 SPLITS = {"strength.jsonl": {"dev": "dev", "test": "dev_b"}, "strength_dev_c.jsonl": {"test": "dev_c"},
           "strength_dev3.jsonl": {"dev": "dev"}, "strength_test3.jsonl": {"test": "test3"},
           "strength_dev4.jsonl": {"dev": "dev4"}, "strength_dev5.jsonl": {"dev": "dev5"},
           "strength_test4.jsonl": {"test": "test4"}, "strength_dev6.jsonl": {"dev": "dev6"},
-          "strength_dev7.jsonl": {"dev": "dev7"}}
+          "strength_dev7.jsonl": {"dev": "dev7"}, "strength_test5.jsonl": {"test": "test5"}}
 
 
 def check_labels(path: Path = Path(__file__).with_name("strength.jsonl")) -> dict:
