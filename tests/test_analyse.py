@@ -343,7 +343,16 @@ def test_strength_with_trigger(an, text, label, trigger):
     ("Fish landed in either Party from its own vessels shall be considered to be originating in that Party.", "", ""),
     ("Frozen fish shall be subject to the arrangements set out in Protocol 2.", "", ""),
     ("The objectives of this Agreement are: (a) to expand fish trade; (b) to protect stocks.", "hortatory",
-     "The objectives of this Agreement are:"),
+     "The objectives of this Agreement are:"),    # fostering is promoting; agreeing to objectives, and what dialogue is intended to do, state aims; how
+    # cooperation projects are run describes
+    ("The Parties commit themselves to foster cooperation between their fishing ports.", "hortatory",
+     "commit themselves to foster"),
+    ("The Parties hereby agree to the objectives set out in the Fish Protocol.", "hortatory",
+     "hereby agree to the objectives"),
+    ("Such cooperation shall be implemented according to arrangements to be agreed between the fish agencies.", "", ""),
+    ("Fish projects and programmes shall be carried out in any area of common interest.", "", ""),
+    ("Dialogue on fisheries is intended in particular to: (a) share catch data; (b) align quotas.", "hortatory",
+     "Dialogue on fisheries is intended in particular to"),
 ])
 def test_strength_drafting_formulas(rules_only, text, label, trigger):
     c = _clause(rules_only, text)
