@@ -38,7 +38,7 @@ bench: setup
 	$(BIN)/clausebank --home bench/results/realhome ingest --no-index ../shared/bench/real/*.pdf
 	$(BIN)/python -m bench.topic_eval bench/labels/topics_real.jsonl --home bench/results/realhome
 	$(BIN)/python -m bench.strength_eval --labels bench/labels/strength.jsonl
-	for f in strength_dev3 strength_dev_c strength_dev4 strength_dev5 strength_dev6 strength_dev7 strength_test3 strength_test4 strength_test5; do \
+	for f in strength_dev3 strength_dev_c strength_dev4 strength_dev5 strength_dev6 strength_dev7 strength_dev8 strength_test3 strength_test4 strength_test5; do \
 		$(BIN)/python -m bench.strength_eval --labels bench/labels/$$f.jsonl; done
 	$(BIN)/python bench/metadata_bench.py --tota 60
 	$(BIN)/python -m bench.ocr_bench

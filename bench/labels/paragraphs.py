@@ -90,7 +90,8 @@ SPLITS = {"strength.jsonl": {"dev": "dev", "test": "dev_b"}, "strength_dev_c.jso
           "strength_dev3.jsonl": {"dev": "dev"}, "strength_test3.jsonl": {"test": "test3"},
           "strength_dev4.jsonl": {"dev": "dev4"}, "strength_dev5.jsonl": {"dev": "dev5"},
           "strength_test4.jsonl": {"test": "test4"}, "strength_dev6.jsonl": {"dev": "dev6"},
-          "strength_dev7.jsonl": {"dev": "dev7"}, "strength_test5.jsonl": {"test": "test5"}}
+          "strength_dev7.jsonl": {"dev": "dev7"}, "strength_test5.jsonl": {"test": "test5"},
+          "strength_dev8.jsonl": {"dev": "dev8"}}
 
 
 def check_labels(path: Path = Path(__file__).with_name("strength.jsonl")) -> dict:
