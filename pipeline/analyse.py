@@ -82,6 +82,9 @@ CHAPTER_CONTEXT_SHARE = 0.5  # and at least this share of the chapter's other ar
 # "subject to its laws on privacy": a passing qualifier just before a rule hit
 QUALIFIER_RE = re.compile(r"\b(subject to|in accordance with|consistent with|without prejudice to|pursuant to)\b"
                           r"[^.;:]{0,50}\b(laws?|legislation|regulations?|rules)\b[^.;:]{0,25}$", re.I)
+# "... shall apply without prejudice to other provisions which: (a) ...; (e) govern the processing of personal
+# data": a saving clause lists what other rules do, it does not regulate them
+SAVING_LIST_RE = re.compile(r"\bwithout prejudice to\b[^.:;]{0,100}\b(?:which|that)\s*:[^.]*$", re.I)
 # "The Parties agree that ...": a frame; a later trigger in its sentence says what was agreed
 FRAMES = {"agree that", "agrees that"}
 MOU_PARTIES_RE = re.compile(r"\b(Participants?|Sides?|Memorandum)\b")
@@ -216,9 +219,9 @@ def _cross_reference(text: str, ev: Evidence) -> bool:
 
 def _passing(text: str, ev: Evidence) -> bool:
     """A hit that names its subject in passing: a list item, a recital, the title of a chapter referred
-    to, or a qualifier just before it."""
+    to, a qualifier just before it, or an item of a saving clause's list."""
     return (_listed(text, ev) or _enumerated_item(text, ev) or _in_recital(text, ev) or _cross_reference(text, ev)
-            or bool(QUALIFIER_RE.search(text[:ev.start])))
+            or bool(QUALIFIER_RE.search(text[:ev.start])) or bool(SAVING_LIST_RE.search(text[:ev.start])))
 
 
 PAIR_RE = re.compile(r"\s(?:or|and)\s")

@@ -508,6 +508,9 @@ def test_subjects_named_in_passing_are_not_topics_by_rule(rules_only):
                                                    "privacy or the financial affairs and accounts of customers of "
                                                    "banks.")
     assert rules_only.analyse_article(grounds, "FTA").topics == []  # one member of an "or" pair in a list
+    saving = _article("Disclosure Orders", "This Article shall apply without prejudice to other laws which: (a) set "
+                                           "court fees; (b) govern the processing of personal data by courts.")
+    assert rules_only.analyse_article(saving, "FTA").topics == []  # an item of a saving clause's list
     # the title of another chapter, named in brackets after its number, is a cross-reference
     prudential = _article("Exceptions", "Nothing in this Chapter or Chapter Eleven (Temporary Entry of Business "
                                         "Persons) shall prevent a Party from adopting measures for prudential reasons.")
