@@ -31,15 +31,12 @@ bench: setup
 	$(BIN)/python -m bench.lineage_bench recall bench/results/flowhome
 	$(BIN)/python -m bench.lineage_bench latency bench/results/flowhome
 	$(BIN)/python -m bench.lineage_bench copies bench/results/flowhome
-	$(BIN)/python -m bench.topic_eval bench/labels/topics_dev.jsonl bench/labels/topics_dev_b.jsonl \
-		bench/labels/topics_dev3.jsonl bench/labels/topics_dev4.jsonl bench/labels/topics_dev5.jsonl \
-		bench/labels/topics_test2.jsonl bench/labels/topics_test_even.jsonl bench/labels/topics_test3.jsonl bench/labels/topics_test4.jsonl
+	$(BIN)/python -m bench.topic_eval $(filter-out %topics_real.jsonl,$(wildcard bench/labels/topics_*.jsonl))
 	rm -rf bench/results/realhome
 	$(BIN)/clausebank --home bench/results/realhome ingest --no-index ../shared/bench/real/*.pdf
 	$(BIN)/python -m bench.topic_eval bench/labels/topics_real.jsonl --home bench/results/realhome
-	$(BIN)/python -m bench.strength_eval --labels bench/labels/strength.jsonl
-	for f in strength_dev3 strength_dev_c strength_dev4 strength_dev5 strength_dev6 strength_dev7 strength_dev8 strength_test3 strength_test4 strength_test5; do \
-		$(BIN)/python -m bench.strength_eval --labels bench/labels/$$f.jsonl; done
+	for f in $(wildcard bench/labels/strength*.jsonl); do \
+		$(BIN)/python -m bench.strength_eval --labels $$f; done
 	$(BIN)/python bench/metadata_bench.py --tota 60
 	$(BIN)/python -m bench.ocr_bench
 	$(BIN)/python -m bench.fault_bench --runs 1

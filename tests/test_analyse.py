@@ -343,7 +343,8 @@ def test_strength_with_trigger(an, text, label, trigger):
     ("Fish landed in either Party from its own vessels shall be considered to be originating in that Party.", "", ""),
     ("Frozen fish shall be subject to the arrangements set out in Protocol 2.", "", ""),
     ("The objectives of this Agreement are: (a) to expand fish trade; (b) to protect stocks.", "hortatory",
-     "The objectives of this Agreement are:"),    # fostering is promoting; agreeing to objectives, and what dialogue is intended to do, state aims; how
+     "The objectives of this Agreement are:"),
+    # fostering is promoting; agreeing to objectives, and what dialogue is intended to do, state aims; how
     # cooperation projects are run describes
     ("The Parties commit themselves to foster cooperation between their fishing ports.", "hortatory",
      "commit themselves to foster"),

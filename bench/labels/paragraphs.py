@@ -83,20 +83,27 @@ def split_of(doc: str) -> str:
 
 
 # the split each file's rows carry, by document half: the first test half (odd documents) was read and
-# then joined the dev rows as `dev_b`, the second (`strength_dev_c.jsonl`) likewise as `dev_c`;
-# `strength_test3.jsonl`, `strength_test4.jsonl` and `strength_test5.jsonl` are held-out halves (test4 was
-# read after the session-7 rules were written and scored once; test5 likewise after the dev6 to dev8 formulas); dev3 to dev8 are fresh dev batches of even documents
-SPLITS = {"strength.jsonl": {"dev": "dev", "test": "dev_b"}, "strength_dev_c.jsonl": {"test": "dev_c"},
-          "strength_dev3.jsonl": {"dev": "dev"}, "strength_test3.jsonl": {"test": "test3"},
-          "strength_dev4.jsonl": {"dev": "dev4"}, "strength_dev5.jsonl": {"dev": "dev5"},
-          "strength_test4.jsonl": {"test": "test4"}, "strength_dev6.jsonl": {"dev": "dev6"},
-          "strength_dev7.jsonl": {"dev": "dev7"}, "strength_test5.jsonl": {"test": "test5"},
-          "strength_dev8.jsonl": {"dev": "dev8"}}
+# then joined the dev rows as `dev_b`, the second (`strength_dev_c.jsonl`) likewise as `dev_c`, and the
+# first fresh dev batch (`strength_dev3.jsonl`) joined `dev`. Every later file is named after its split:
+# `strength_devN.jsonl` (fresh dev batches of even documents) and `strength_testN.jsonl` (held-out halves
+# of odd documents, each scored once when fresh; see README_strength.md)
+NAMED_SPLITS = {"strength.jsonl": {"dev": "dev", "test": "dev_b"}, "strength_dev_c.jsonl": {"test": "dev_c"},
+                "strength_dev3.jsonl": {"dev": "dev"}}
+
+
+def splits_of(name: str) -> dict:
+    """Document half -> split label for one strength label file."""
+    if name in NAMED_SPLITS:
+        return NAMED_SPLITS[name]
+    found = re.fullmatch(r"strength_(dev|test)(\d+)\.jsonl", name)
+    if not found:
+        raise ValueError(f"{name}: not a strength label file name (strength_devN.jsonl or strength_testN.jsonl)")
+    return {found.group(1): found.group(1) + found.group(2)}
 
 
 def check_labels(path: Path = Path(__file__).with_name("strength.jsonl")) -> dict:
     """Verify every label resolves to a bench paragraph and follows the split rule; count them."""
-    splits = SPLITS[path.name]
+    splits = splits_of(path.name)
     counts: dict = {}
     seen = set()
     for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
