@@ -217,6 +217,9 @@ class Store:
             raise StoreError(f"{self.path}: schema version {version} is newer than this clausebank ({SCHEMA_VERSION})")
         for v in range(version + 1, SCHEMA_VERSION + 1):
             with self.transaction() as db:
+                # another process may have migrated between our read and this write lock
+                if db.execute("PRAGMA user_version").fetchone()[0] >= v:
+                    continue
                 for statement in _statements(MIGRATIONS[v]):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {v}")

@@ -74,9 +74,21 @@ def test_other_parser_version_counts_as_changed(tmp_path, monkeypatch):
         assert store.upsert(_doc("a")) == "unchanged"
 
 
-def test_topic_and_party_tables_follow_upserts_and_migrate_from_v2(tmp_path):
+def _old_store(home) -> None:
+    """A store written by schema 2."""
     from pipeline.store import MIGRATIONS, _statements
 
+    home.mkdir(parents=True, exist_ok=True)
+    old = sqlite3.connect(home / "clausebank.sqlite")
+    for v in (1, 2):
+        for statement in _statements(MIGRATIONS[v]):
+            old.execute(statement)
+    old.execute("PRAGMA user_version = 2")
+    old.commit()
+    old.close()
+
+
+def test_topic_and_party_tables_follow_upserts_and_migrate_from_v2(tmp_path):
     def rows(store, sql):
         return [tuple(r) for r in store.db.execute(sql)]
 
@@ -89,20 +101,47 @@ def test_topic_and_party_tables_follow_upserts_and_migrate_from_v2(tmp_path):
         assert store.db.execute("SELECT COUNT(*) FROM article_topics").fetchone()[0] == 0
         assert rows(store, "SELECT party FROM document_parties ORDER BY party") == [("IND",), ("KOR",)]
     # a store written by schema 2 gains the tables, filled from the JSON columns, on open
+    _old_store(tmp_path)
     old = sqlite3.connect(tmp_path / "clausebank.sqlite")
-    for v in (1, 2):
-        for statement in _statements(MIGRATIONS[v]):
-            old.execute(statement)
     old.execute("INSERT INTO documents (doc_id, sha256, path, parties, ingested_at) "
                 "VALUES ('d', 's', '/d.pdf', '[\"JPN\"]', 'now')")
     old.execute("INSERT INTO articles (doc_id, seq, text, page_start, page_end, topics) "
                 "VALUES ('d', 0, 'x', 1, 1, '[\"it_mobility\"]')")
-    old.execute("PRAGMA user_version = 2")
     old.commit()
     old.close()
     with Store(tmp_path) as store:
         assert rows(store, "SELECT topic FROM article_topics") == [("it_mobility",)]
         assert rows(store, "SELECT doc_id, party FROM document_parties") == [("d", "JPN")]
+
+
+def test_stores_opened_together_migrate_once(tmp_path):
+    """The nightly flow and a reader can open an old store at the same moment: each must see the other's
+    migration once it holds the write lock, not apply it again ("duplicate column"). The race is timing-
+    bound, so it is run on several stores."""
+    import threading
+
+    errors = []
+
+    def open_store(home, start):
+        start.wait()
+        try:
+            with Store(home) as store:
+                store.counts()
+        except Exception as exc:  # noqa: BLE001 - any failure to open is the bug
+            errors.append(exc)
+
+    for round_no in range(5):
+        home = tmp_path / str(round_no)
+        _old_store(home)
+        start = threading.Barrier(4)
+        threads = [threading.Thread(target=open_store, args=(home, start)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with Store(home) as store:
+            assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert errors == []
 
 
 def test_query_api_finds_filters_and_ranks(tmp_path):
