@@ -30,6 +30,11 @@ def load_paragraphs(labels: Path):
 
 def predict(rows: list[dict], P) -> list[str]:
     """Strength of each labelled paragraph, its whole document analysed as the pipeline would."""
+    return [c.strength or "none" for c in analysed_clauses(rows, P)]
+
+
+def analysed_clauses(rows: list[dict], P) -> list:
+    """The analysed clause of each labelled paragraph, its whole document analysed as the pipeline would."""
     from pipeline.analyse import Analyser
     from pipeline.metadata import detect_kind
     from pipeline.models import Article, Clause, Document
@@ -51,7 +56,7 @@ def predict(rows: list[dict], P) -> list[str]:
     for r in rows:
         gt = P._load(r["doc"])
         k = next(i for i, a in enumerate(gt["articles"]) if a["article_number"] == r["article_number"])
-        out.append(clauses[(r["doc"], k, r["para"])].strength or "none")
+        out.append(clauses[(r["doc"], k, r["para"])])
     return out
 
 

@@ -297,6 +297,8 @@ def _inert(doc, a: int, b: int) -> bool:
     after = doc[b].lower_ if b < len(doc) else ""
     if word == "may" and (doc[max(a - 2, 0):a].text.lower() == "the case" or (before == "as" and after == "be")):
         return True
+    if doc[a].text == "May" and b - a == 1 and a != _sentence_start(doc, a):  # the month ("signed on 3 May 2001")
+        return True
     if word == "should" and b - a == 1 and (a == _sentence_start(doc, a) or after in INVERSION_SUBJECTS):
         return True
     return word == "aim" and before in {"the", "an"} and a + 1 < len(doc) and doc[a + 1].lower_ == "to"
@@ -402,6 +404,21 @@ class Analyser:
     def _strength(self, doc) -> tuple[str, str]:
         """Obligation strength and its trigger phrase: the paragraph's lead operative sentence decides
         (see the rules in patterns/analysis.toml)."""
+        name, a, b = self._strength_span(doc)
+        return name, doc[a:b].text
+
+    def operative_sentence(self, text: str) -> str:
+        """The sentence whose trigger decided the paragraph's strength ("" when no rule fired)."""
+        doc = self.nlp(text)
+        name, a, _ = self._strength_span(doc)
+        if not name:
+            return ""
+        starts = self._sentence_starts(doc)
+        lo = max(s for s in starts if s <= a)
+        return doc[lo:next((s for s in starts if s > a), len(doc))].text
+
+    def _strength_span(self, doc) -> tuple[str, int, int]:
+        """Obligation strength by the rules and the token span of its trigger (empty when none)."""
         matches = [(self.nlp.vocab.strings[m], a, b) for m, a, b in self.strength(doc)]
         for name, rx in self.strength_regex:
             for m in rx.finditer(doc.text):
@@ -410,7 +427,7 @@ class Analyser:
         matches = [m for m in matches if not _inert(doc, m[1], m[2])]
         statuses = [m for m in matches if m[0] == "non_binding_status"]
         if status := min(statuses, key=lambda m: (m[1], m[1] - m[2]), default=None):
-            return "non_binding", doc[status[1]:status[2]].text
+            return "non_binding", status[1], status[2]
         qualifiers = [(a, b) for name, a, b in matches if name == "qualifiers"]
         sentences = self._sentence_starts(doc)
         decided: list[tuple[str, int, int]] = []
@@ -419,7 +436,7 @@ class Analyser:
             if found:
                 decided.append(found)
         if not decided:
-            return "", ""
+            return "", 0, 0
         lead = next((d for d in decided if not (d[0] == "hortatory" and doc[d[1]:d[2]].text.lower() in self.recitals)),
                     decided[0])
         name, a, b = lead
@@ -427,10 +444,10 @@ class Analyser:
             # "The Parties recognise the importance of X. Cooperation shall include: ...": the recital is
             # all the paragraph says of the Parties' stance
             recital = next((d for d in decided if d[0] == "hortatory"), None)
-            return ("hortatory", doc[recital[1]:recital[2]].text) if recital else ("", "")
+            return recital if recital else ("", 0, 0)
         if name == "exception" and doc[a:b].text.lower() == "may" and MOU_PARTIES_RE.search(doc.text):
-            return "non_binding", doc[a:b].text  # a participant's option under an MoU carves out nothing
-        return name, doc[a:b].text
+            return "non_binding", a, b  # a participant's option under an MoU carves out nothing
+        return name, a, b
 
     @staticmethod
     def _sentence_starts(doc) -> list[int]:

@@ -360,6 +360,20 @@ def test_strength_drafting_formulas(rules_only, text, label, trigger):
     assert (c.strength, c.strength_evidence) == (label, trigger)
 
 
+def test_operative_sentence_is_the_one_whose_trigger_decided(rules_only):
+    text = ("The Parties recognise the value of small-scale fisheries. Each Party shall publish its catch "
+            "quotas every year. They may also exchange survey data.")
+    assert rules_only.operative_sentence(text) == "Each Party shall publish its catch quotas every year."
+    assert rules_only.operative_sentence("The fishing season opens in May.") == ""
+
+
+def test_the_month_may_permits_nothing(rules_only):
+    assert rules_only._strength(rules_only.nlp("The survey of the stocks closes in May."))[0] == ""
+    signed = "Following the survey of 3 May 2021, each Party shall publish its quotas."
+    assert rules_only._strength(rules_only.nlp(signed)) == ("binding", "shall")
+    assert rules_only._strength(rules_only.nlp("May a Party close its ports?"))[0] == "exception"
+
+
 def test_treaty_will_binds_and_mou_disclaimer_makes_everything_non_binding(rules_only):
     treaty = Document(doc_id="t", path="", kind="FTA",
                       articles=[_article("Committee", "The Parties will establish a joint committee within a year."),
