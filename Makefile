@@ -31,12 +31,14 @@ bench: setup
 	$(BIN)/python -m bench.lineage_bench recall bench/results/flowhome
 	$(BIN)/python -m bench.lineage_bench latency bench/results/flowhome
 	$(BIN)/python -m bench.lineage_bench copies bench/results/flowhome
-	$(BIN)/python -m bench.topic_eval $(filter-out %topics_real.jsonl,$(wildcard bench/labels/topics_*.jsonl))
+	$(BIN)/python -m bench.topic_eval $(filter-out %topics_real.jsonl %topics_own.jsonl %topics_own_train.jsonl,$(wildcard bench/labels/topics_*.jsonl))
+	$(BIN)/python -m bench.topic_own_eval
 	rm -rf bench/results/realhome
 	$(BIN)/clausebank --home bench/results/realhome ingest --no-index ../shared/bench/real/*.pdf
 	$(BIN)/python -m bench.topic_eval bench/labels/topics_real.jsonl --home bench/results/realhome
 	for f in $(wildcard bench/labels/strength*.jsonl); do \
 		$(BIN)/python -m bench.strength_eval --labels $$f; done
+	$(BIN)/python -m bench.strength_learned
 	$(BIN)/python bench/metadata_bench.py --tota 60
 	$(BIN)/python -m bench.ocr_bench
 	$(BIN)/python -m bench.fault_bench --runs 1

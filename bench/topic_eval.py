@@ -83,7 +83,8 @@ def prf(gold: list[set], pred: list[set], topic: str) -> dict:
 
 
 def deciding_signal(art, topic: str) -> str:
-    """'rule', 'similarity' or 'rule+similarity': what decided the topic in the article's paragraphs."""
+    """'rule', 'similarity', 'rule+similarity', 'classifier' or 'chapter context': what decided the topic in
+    the article's paragraphs (the classifier only where nothing else did)."""
     kinds = set()
     for c in art.clauses:
         evs = [e for e in c.topics if e.label == topic]
@@ -91,12 +92,18 @@ def deciding_signal(art, topic: str) -> str:
             if all(e.phrase.startswith("chapter context") for e in evs):
                 kinds.add("chapter")
                 continue
+            if all(e.phrase.startswith("classifier ") for e in evs):
+                kinds.add("classifier")
+                continue
             sim = any(e.phrase.startswith("similarity ") for e in evs)
             rule = any(not e.phrase.startswith("similarity ") for e in evs)
             kinds.add("rule+similarity" if sim and rule else "similarity" if sim else "rule")
     if kinds == {"chapter"}:
         return "chapter context"
     kinds.discard("chapter")
+    if kinds == {"classifier"}:
+        return "classifier"
+    kinds.discard("classifier")
     return "rule" if kinds == {"rule"} else "similarity" if kinds == {"similarity"} else "rule+similarity"
 
 

@@ -12,6 +12,7 @@ An article's topics are those of its paragraphs.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import tomllib
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 PATTERNS = Path(__file__).with_name("patterns") / "analysis.toml"
 EXEMPLARS = Path(__file__).with_name("patterns") / "topic_exemplars.toml"
+# per-topic logistic regression on the same embeddings, trained on paragraphs we wrote (bench/train_topics.py)
+TOPIC_CLASSIFIER = Path(__file__).with_name("patterns") / "topic_classifier.json"
 MISSION_TOPICS = ("data_flows", "data_localisation", "privacy", "it_mobility")
 STRENGTH_CLASSES = ("non_binding_status", "exception", "best_endeavour", "binding", "non_binding", "hortatory",
                     "descriptive")
@@ -88,6 +91,22 @@ SAVING_LIST_RE = re.compile(r"\bwithout prejudice to\b[^.:;]{0,100}\b(?:which|th
 # "The Parties agree that ...": a frame; a later trigger in its sentence says what was agreed
 FRAMES = {"agree that", "agrees that"}
 MOU_PARTIES_RE = re.compile(r"\b(Participants?|Sides?|Memorandum)\b")
+# data localisation is about where: the classifier's word counts only where the paragraph says where
+# (a place after a keeping, storing or locating verb, or a location term), which keeps apart record
+# retention rules that say only how long ("shall keep the records for five years")
+WHERE_RE = re.compile(
+    r"\b(?:keep|kept|keeping|maintain\w*|retain\w*|stor(?:e|ed|es|ing|age)|host\w*|process\w*|held|hold|hous\w+"
+    r"|archiv\w*|locat\w*|situated|remain|copy|copies)\b[^.;]{0,90}?"
+    r"\b(?:(?:in|within|inside|outside|on|at)\s+(?:the\s+|its\s+|their\s+|that\s+|a\s+|this\s+)?"
+    r"(?:own\s+|national\s+|customs\s+)?(?:territory|territories|country|countries|jurisdiction|premises|"
+    r"infrastructure|soil|state|office|facilities)|abroad|in-country|onshore|domestic\w*|locally"
+    r"|(?:in|within|at)\s+(?:the\s+)?(?:\w+\s+)?(?:Party|State)\b"
+    r"|(?:in|within|at)\s+(?!Annex|Article|Chapter|Section|Appendix|Schedule|Paragraph|English|French|Spanish"
+    r"|Arabic|Russian|Chinese)[A-Z][a-z]+|at home|registered office)")
+LOCATION_TERM_RE = re.compile(
+    r"\b(?:locat\w*|situated|data cent(?:re|er)s?|abroad|in-country|locali[sz]\w*"
+    r"|(?:local|domestic) (?:storage|computing|servers?|infrastructure|facilities|processing)"
+    r"|data storage requirements?|computing (?:facilities|infrastructure))\b", re.I)
 CHUNK_CHARS = 1100  # MiniLM reads ~256 word pieces; longer paragraphs are read in pieces
 
 
@@ -102,11 +121,12 @@ class _Paragraph:
     pieces: list[str] = field(default_factory=list)
     gated: set[str] = field(default_factory=set)
     definitions: bool = False  # a paragraph of definitions decides no mission topic (topics.md)
-    scores: list[dict[str, tuple[float, str, float, str]]] = field(default_factory=list)  # per piece
+    scores: list[dict[str, tuple[float, str, float, str, float]]] = field(default_factory=list)  # per piece
 
 
 class TopicSimilarity:
-    """MiniLM similarity of texts to our topic exemplars (positive and near-miss negatives)."""
+    """MiniLM similarity of texts to our topic exemplars (positive and near-miss negatives), and the
+    probability that a per-topic classifier on the same embedding gives."""
 
     def __init__(self, exemplars_path: Path = EXEMPLARS):
         from .embed import Embedder
@@ -132,16 +152,25 @@ class TopicSimilarity:
             self.negative_for[ex_id] = set(spec["topics"])
         self.ids = ids
         self.matrix = self.embedder.encode(texts)  # (exemplars × 384), L2-normalised
+        import numpy as np
+
+        learned = json.loads(TOPIC_CLASSIFIER.read_text(encoding="utf-8"))["topics"]
+        self.weights = {t: (np.array(m["coef"], dtype="float32"), m["intercept"]) for t, m in learned.items()}
 
     def gate(self, text: str) -> set[str]:
         """Topics whose cheap lexical gate the (lower-cased) text passes."""
         return {t for t, regexes in self.gates.items() if all(rx.search(text) for rx in regexes)}
 
-    def scores(self, texts: list[str]) -> list[dict[str, tuple[float, str, float, str]]]:
-        """Per text and topic: (best positive similarity, its exemplar id, best negative, its id)."""
+    def scores(self, texts: list[str]) -> list[dict[str, tuple[float, str, float, str, float]]]:
+        """Per text and topic: (best positive similarity, its exemplar id, best negative, its id, the
+        classifier's probability)."""
         if not texts:
             return []
-        sims = self.embedder.encode(texts) @ self.matrix.T
+        import numpy as np
+
+        vectors = self.embedder.encode(texts)
+        sims = vectors @ self.matrix.T
+        probability = {t: 1 / (1 + np.exp(-(vectors @ w + b))) for t, (w, b) in self.weights.items()}
         out: list[dict[str, tuple[float, str, float, str]]] = [{} for _ in texts]
         for topic in self.gates:
             pos = [i for i, ex in enumerate(self.ids) if self.topic_of.get(ex) == topic]
@@ -149,7 +178,8 @@ class TopicSimilarity:
             p_best, n_best = sims[:, pos].argmax(axis=1), sims[:, neg].argmax(axis=1)
             for k in range(len(texts)):
                 i, j = pos[p_best[k]], neg[n_best[k]]
-                out[k][topic] = (float(sims[k, i]), self.ids[i], float(sims[k, j]), self.ids[j])
+                out[k][topic] = (float(sims[k, i]), self.ids[i], float(sims[k, j]), self.ids[j],
+                                 float(probability[topic][k]))
         return out
 
 
@@ -302,6 +332,11 @@ def _inert(doc, a: int, b: int) -> bool:
     if word == "should" and b - a == 1 and (a == _sentence_start(doc, a) or after in INVERSION_SUBJECTS):
         return True
     return word == "aim" and before in {"the", "an"} and a + 1 < len(doc) and doc[a + 1].lower_ == "to"
+
+
+def _says_where(text: str) -> bool:
+    """The paragraph names a place for data or records (see WHERE_RE)."""
+    return bool(WHERE_RE.search(text) or LOCATION_TERM_RE.search(text))
 
 
 def _main_clause(doc, start: int, first: int) -> int | None:
@@ -557,7 +592,8 @@ class Analyser:
     def paragraph_topics(self, p: _Paragraph) -> list[Evidence]:
         """A paragraph's topics with the evidence that decided each. Mission topics need an operative
         phrase, a mention or no rule at all, each with a higher similarity to our exemplars, and no
-        near miss closer than the best exemplar; without the model, operative phrases decide."""
+        near miss closer than the best exemplar; failing that, the learned classifier's probability
+        (for wordings no rule or exemplar anticipates). Without the model, operative phrases decide."""
         out: list[Evidence] = [e for t, e in p.phrases.items() if t not in MISSION_TOPICS]
         if p.definitions:
             return out
@@ -567,18 +603,26 @@ class Analyser:
             if topic not in p.gated or not p.scores:
                 continue
             d = self.decision[topic]
-            # the paragraph's best fit to the topic, unless a near miss fits it better
-            pos, pos_id, _, _ = max(s[topic] for s in p.scores)
+            pos = max(s[topic][0] for s in p.scores)
             if max(s[topic][2] for s in p.scores) > pos + d["veto_margin"]:
-                continue
-            similarity = Evidence(topic, f"similarity {pos:.2f} to {pos_id}")
-            if topic in p.phrases and pos >= d["with_phrase"]:
-                out.append(p.phrases[topic])
-            elif topic in p.mentions and pos >= d["with_mention"]:
-                out += [p.mentions[topic], similarity]
-            elif pos >= d["alone"]:
-                out.append(similarity)
+                continue  # a near miss fits the paragraph better than the topic's best exemplar
+            found = self._similar(p, topic)
+            learned = max(s[topic][4] for s in p.scores)
+            if not found and learned >= d["classifier"] and (topic != "data_localisation" or _says_where(p.clause.text)):
+                found = [Evidence(topic, f"classifier {learned:.2f}")]
+            out += found
         return out
+
+    def _similar(self, p: _Paragraph, topic: str) -> list[Evidence]:
+        """Evidence for a topic from rules confirmed by similarity, or from similarity alone."""
+        d = self.decision[topic]
+        pos, pos_id = max(s[topic][:2] for s in p.scores)
+        similarity = Evidence(topic, f"similarity {pos:.2f} to {pos_id}")
+        if topic in p.phrases and pos >= d["with_phrase"]:
+            return [p.phrases[topic]]
+        if topic in p.mentions and pos >= d["with_mention"]:
+            return [p.mentions[topic], similarity]
+        return [similarity] if pos >= d["alone"] else []
 
     # ---- articles and documents
 

@@ -462,6 +462,27 @@ def test_similarity_decides_what_rules_miss(model, rules_only):
     assert evidence.startswith("similarity 0.") and " to df." in evidence, evidence
 
 
+def test_classifier_decides_wordings_no_rule_or_exemplar_anticipates(model, rules_only):
+    text = ("A bank of either Party may send its customer files electronically to its head office in the other "
+            "Party for processing, and neither Party shall hinder such sending.")
+    assert rules_only.analyse_article(_article("Article 6", text), "FTA").topics == []
+    art = model.analyse_article(_article("Article 6", text), "FTA")
+    assert art.topics == ["data_flows"]
+    assert art.clauses[0].topics[0].phrase.startswith("classifier 0.9"), art.clauses[0].topics
+
+
+def test_localisation_classifier_needs_the_paragraph_to_say_where(model):
+    located = ("A Party shall not require a fishing company of the other Party to run its vessel-tracking database "
+               "on equipment located in the territory of that Party.")
+    how_long = ("A Party shall require a fishing company of the other Party to keep its vessel-tracking database up "
+                "to date for five years.")
+    art = model.analyse_article(_article("Article 14", located), "FTA")
+    assert [e.phrase[:10] for e in art.clauses[0].topics] == ["classifier"]
+    assert model.analyse_article(_article("Article 14", how_long), "FTA").topics == []
+    assert analyse_module._says_where("shall keep the books at its registered office in that State")
+    assert not analyse_module._says_where("shall keep the records referred to in Article 4 for five years")
+
+
 def test_prudential_recognition_is_not_it_mobility(an):
     art = an.analyse_article(_article(
         "Recognition",
