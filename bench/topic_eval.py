@@ -148,11 +148,12 @@ def sweep(rows: list[dict]) -> None:
     prepared = an.prepare_articles(arts)
     grid = {"with_phrase": [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6], "with_mention": [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7],
             "alone": [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9], "veto_margin": [-0.05, 0.0, 0.05, 0.1, 1.0]}
+    configured = {t: dict(an.decision[t]) for t in TOPICS}
     for topic in TOPICS:
         gold = [topic in r["topics"] for r in rows]
         results = []
         for values in itertools.product(*grid.values()):
-            an.decision[topic] = dict(zip(grid, values))
+            an.decision[topic] = {**configured[topic], **dict(zip(grid, values))}
             pred = [any(e.label == topic for p in paras for e in an.paragraph_topics(p)) for paras in prepared]
             tp = sum(g and q for g, q in zip(gold, pred))
             fp = sum(q and not g for g, q in zip(gold, pred))
@@ -163,6 +164,17 @@ def sweep(rows: list[dict]) -> None:
         print(topic, "support", sum(gold), "best (f1, tp-fn, -fp, thresholds):")
         for r in results[:8]:
             print("   ", r)
+        # the learned classifier's threshold, the other thresholds as configured: it is chosen for the
+        # precision it keeps here (its recall is measured on our own paragraphs, bench.topic_own_eval)
+        cells = []
+        for threshold in (0.7, 0.8, 0.85, 0.9, 0.95, 1.01):
+            an.decision[topic] = {**configured[topic], "classifier": threshold}
+            pred = [any(e.label == topic for p in paras for e in an.paragraph_topics(p)) for paras in prepared]
+            tp = sum(g and q for g, q in zip(gold, pred))
+            fp = sum(q and not g for g, q in zip(gold, pred))
+            cells.append(f"{threshold}: P {tp / (tp + fp) if tp + fp else 1:.2f} R {tp / max(sum(gold), 1):.2f}")
+        print("    classifier threshold:", " | ".join(cells))
+        an.decision[topic] = configured[topic]
 
 
 def from_store(rows: list[dict], home: Path) -> list:
