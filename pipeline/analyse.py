@@ -119,7 +119,8 @@ class _Paragraph:
     phrases: dict[str, Evidence] = field(default_factory=dict)
     mentions: dict[str, Evidence] = field(default_factory=dict)
     pieces: list[str] = field(default_factory=list)
-    gated: set[str] = field(default_factory=set)
+    gated: set[str] = field(default_factory=set)  # topics the paragraph is embedded for (either gate)
+    similarity_gated: set[str] = field(default_factory=set)  # topics the similarity signal may decide
     definitions: bool = False  # a paragraph of definitions decides no mission topic (topics.md)
     scores: list[dict[str, tuple[float, str, float, str, float]]] = field(default_factory=list)  # per piece
 
@@ -140,6 +141,7 @@ class TopicSimilarity:
         cfg = tomllib.loads(exemplars_path.read_text(encoding="utf-8"))
         self.embedder = Embedder()
         self.gates = {t: [re.compile(g) for g in s["gate"]] for t, s in cfg["topics"].items()}
+        self.classifier_gates = {t: [re.compile(g) for g in s["classifier_gate"]] for t, s in cfg["topics"].items()}
         ids, texts, self.topic_of, self.negative_for = [], [], {}, {}
         for topic, spec in cfg["topics"].items():
             for ex_id, text in {f"{topic}.description": spec["description"], **spec["positive"]}.items():
@@ -157,9 +159,11 @@ class TopicSimilarity:
         learned = json.loads(TOPIC_CLASSIFIER.read_text(encoding="utf-8"))["topics"]
         self.weights = {t: (np.array(m["coef"], dtype="float32"), m["intercept"]) for t, m in learned.items()}
 
-    def gate(self, text: str) -> set[str]:
-        """Topics whose cheap lexical gate the (lower-cased) text passes."""
-        return {t for t, regexes in self.gates.items() if all(rx.search(text) for rx in regexes)}
+    def gate(self, text: str, classifier: bool = False) -> set[str]:
+        """Topics whose cheap lexical gate (the similarity's, or the classifier's wider one) the
+        (lower-cased) text passes."""
+        gates = self.classifier_gates if classifier else self.gates
+        return {t for t, regexes in gates.items() if all(rx.search(text) for rx in regexes)}
 
     def scores(self, texts: list[str]) -> list[dict[str, tuple[float, str, float, str, float]]]:
         """Per text and topic: (best positive similarity, its exemplar id, best negative, its id, the
@@ -580,7 +584,9 @@ class Analyser:
         for p in paragraphs:
             if p.definitions:
                 continue
-            p.gated = sim.gate(f"{p.title}. {p.clause.text}".lower()) | ({*p.phrases, *p.mentions} & set(MISSION_TOPICS))
+            text = f"{p.title}. {p.clause.text}".lower()
+            p.similarity_gated = sim.gate(text) | ({*p.phrases, *p.mentions} & set(MISSION_TOPICS))
+            p.gated = p.similarity_gated | sim.gate(text, classifier=True)
             if p.gated:
                 p.pieces = [f"{p.title}. {piece}" if p.title else piece for piece in _pieces(p.clause.text)]
                 requests.update(dict.fromkeys(p.pieces))
@@ -606,7 +612,7 @@ class Analyser:
             pos = max(s[topic][0] for s in p.scores)
             if max(s[topic][2] for s in p.scores) > pos + d["veto_margin"]:
                 continue  # a near miss fits the paragraph better than the topic's best exemplar
-            found = self._similar(p, topic)
+            found = self._similar(p, topic) if topic in p.similarity_gated else []
             learned = max(s[topic][4] for s in p.scores)
             if not found and learned >= d["classifier"] and (topic != "data_localisation" or _says_where(p.clause.text)):
                 found = [Evidence(topic, f"classifier {learned:.2f}")]
