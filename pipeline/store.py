@@ -9,6 +9,7 @@ import ctypes
 import ctypes.util
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -176,7 +177,7 @@ class Store:
                 raise StoreError(f"{self.path}: schema version {version} is newer than this clausebank "
                                  f"({SCHEMA_VERSION})")
             self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA journal_mode = WAL")
+            self._wal()
             self.db.execute("PRAGMA synchronous = NORMAL")
         except (sqlite3.DatabaseError, StoreError) as exc:  # not a database, a damaged or a newer one
             self.db.close()
@@ -184,6 +185,22 @@ class Store:
                 raise
             raise StoreError(f"{self.path}: {exc}") from exc
         self._migrate()
+
+    def _wal(self, patience_s: float = 60.0) -> None:
+        """Switch to WAL. The switch needs the database to itself, and SQLite answers "database is locked"
+        at once, without waiting, while another connection opening the same old store holds it; so wait
+        and retry, as the connection's timeout would for any other statement."""
+        deadline = time.monotonic() + patience_s
+        delay = 0.01
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     def _check_version(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
