@@ -175,7 +175,7 @@ class TopicSimilarity:
         vectors = self.embedder.encode(texts)
         sims = vectors @ self.matrix.T
         probability = {t: 1 / (1 + np.exp(-(vectors @ w + b))) for t, (w, b) in self.weights.items()}
-        out: list[dict[str, tuple[float, str, float, str]]] = [{} for _ in texts]
+        out: list[dict[str, tuple[float, str, float, str, float]]] = [{} for _ in texts]
         for topic in self.gates:
             pos = [i for i, ex in enumerate(self.ids) if self.topic_of.get(ex) == topic]
             neg = [i for i, ex in enumerate(self.ids) if topic in self.negative_for.get(ex, ())]
