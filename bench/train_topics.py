@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.analyse import EXEMPLARS, MISSION_TOPICS, TOPIC_CLASSIFIER
+from pipeline.analyse import EXEMPLARS, MISSION_TOPICS, TOPIC_CLASSIFIER, titled
 
 LABELS = Path(__file__).resolve().parent / "labels"
 C = 4.0  # inverse regularisation: 5-fold CV on the dev half preferred 2 to 8 over 0.5
@@ -42,11 +42,6 @@ def training_rows() -> list[dict]:
 
 def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def paragraph_text(title: str, text: str) -> str:
-    """What the analyser embeds: the paragraph read with its article title."""
-    return f"{title}. {text}" if title else text
 
 
 def cross_validate(rows: list[dict], vectors: np.ndarray) -> None:
@@ -78,7 +73,7 @@ def main() -> None:
     from pipeline.embed import Embedder
 
     rows = training_rows()
-    vectors = Embedder().encode([paragraph_text(r["title"], r["text"]) for r in rows])
+    vectors = Embedder().encode([titled(r["title"], r["text"]) for r in rows])
     if a.cv:
         return cross_validate(rows, vectors)
     model = {"embedding": "all-MiniLM-L6-v2", "C": C, "rows": len(rows), "topics": {}}

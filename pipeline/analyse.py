@@ -91,23 +91,12 @@ SAVING_LIST_RE = re.compile(r"\bwithout prejudice to\b[^.:;]{0,100}\b(?:which|th
 # "The Parties agree that ...": a frame; a later trigger in its sentence says what was agreed
 FRAMES = {"agree that", "agrees that"}
 MOU_PARTIES_RE = re.compile(r"\b(Participants?|Sides?|Memorandum)\b")
-# data localisation is about where: the classifier's word counts only where the paragraph says where
-# (a place after a keeping, storing or locating verb, or a location term), which keeps apart record
-# retention rules that say only how long ("shall keep the records for five years")
-WHERE_RE = re.compile(
-    r"\b(?:keep|kept|keeping|maintain\w*|retain\w*|stor(?:e|ed|es|ing|age)|host\w*|process\w*|held|hold|hous\w+"
-    r"|archiv\w*|locat\w*|situated|remain|copy|copies)\b[^.;]{0,90}?"
-    r"\b(?:(?:in|within|inside|outside|on|at)\s+(?:the\s+|its\s+|their\s+|that\s+|a\s+|this\s+)?"
-    r"(?:own\s+|national\s+|customs\s+)?(?:territory|territories|country|countries|jurisdiction|premises|"
-    r"infrastructure|soil|state|office|facilities)|abroad|in-country|onshore|domestic\w*|locally"
-    r"|(?:in|within|at)\s+(?:the\s+)?(?:\w+\s+)?(?:Party|State)\b"
-    r"|(?:in|within|at)\s+(?!Annex|Article|Chapter|Section|Appendix|Schedule|Paragraph|English|French|Spanish"
-    r"|Arabic|Russian|Chinese)[A-Z][a-z]+|at home|registered office)")
-LOCATION_TERM_RE = re.compile(
-    r"\b(?:locat\w*|situated|data cent(?:re|er)s?|abroad|in-country|locali[sz]\w*"
-    r"|(?:local|domestic) (?:storage|computing|servers?|infrastructure|facilities|processing)"
-    r"|data storage requirements?|computing (?:facilities|infrastructure))\b", re.I)
 CHUNK_CHARS = 1100  # MiniLM reads ~256 word pieces; longer paragraphs are read in pieces
+
+
+def titled(title: str, text: str) -> str:
+    """What the topic signals read (gates, similarity, classifier): a paragraph with its article title."""
+    return f"{title}. {text}" if title else text
 
 
 @dataclass
@@ -142,6 +131,8 @@ class TopicSimilarity:
         self.embedder = Embedder()
         self.gates = {t: [re.compile(g) for g in s["gate"]] for t, s in cfg["topics"].items()}
         self.classifier_gates = {t: [re.compile(g) for g in s["classifier_gate"]] for t, s in cfg["topics"].items()}
+        self.classifier_requires = {t: [re.compile(r) for r in s.get("classifier_requires", [])]
+                                    for t, s in cfg["topics"].items()}
         ids, texts, self.topic_of, self.negative_for = [], [], {}, {}
         for topic, spec in cfg["topics"].items():
             for ex_id, text in {f"{topic}.description": spec["description"], **spec["positive"]}.items():
@@ -164,6 +155,12 @@ class TopicSimilarity:
         (lower-cased) text passes."""
         gates = self.classifier_gates if classifier else self.gates
         return {t for t, regexes in gates.items() if all(rx.search(text) for rx in regexes)}
+
+    def classifier_may_decide(self, topic: str, text: str) -> bool:
+        """Whether the paragraph says what the topic's classifier needs besides its wording (any of the
+        topic's `classifier_requires` patterns, when it has some)."""
+        required = self.classifier_requires[topic]
+        return not required or any(rx.search(text) for rx in required)
 
     def scores(self, texts: list[str]) -> list[dict[str, tuple[float, str, float, str, float]]]:
         """Per text and topic: (best positive similarity, its exemplar id, best negative, its id, the
@@ -336,11 +333,6 @@ def _inert(doc, a: int, b: int) -> bool:
     if word == "should" and b - a == 1 and (a == _sentence_start(doc, a) or after in INVERSION_SUBJECTS):
         return True
     return word == "aim" and before in {"the", "an"} and a + 1 < len(doc) and doc[a + 1].lower_ == "to"
-
-
-def _says_where(text: str) -> bool:
-    """The paragraph names a place for data or records (see WHERE_RE)."""
-    return bool(WHERE_RE.search(text) or LOCATION_TERM_RE.search(text))
 
 
 def _main_clause(doc, start: int, first: int) -> int | None:
@@ -584,11 +576,11 @@ class Analyser:
         for p in paragraphs:
             if p.definitions:
                 continue
-            text = f"{p.title}. {p.clause.text}".lower()
+            text = titled(p.title, p.clause.text).lower()
             p.similarity_gated = sim.gate(text) | ({*p.phrases, *p.mentions} & set(MISSION_TOPICS))
             p.gated = p.similarity_gated | sim.gate(text, classifier=True)
             if p.gated:
-                p.pieces = [f"{p.title}. {piece}" if p.title else piece for piece in _pieces(p.clause.text)]
+                p.pieces = [titled(p.title, piece) for piece in _pieces(p.clause.text)]
                 requests.update(dict.fromkeys(p.pieces))
         texts = list(requests)
         scored = dict(zip(texts, sim.scores(texts)))
@@ -614,7 +606,7 @@ class Analyser:
                 continue  # a near miss fits the paragraph better than the topic's best exemplar
             found = self._similar(p, topic) if topic in p.similarity_gated else []
             learned = max(s[topic][4] for s in p.scores)
-            if not found and learned >= d["classifier"] and (topic != "data_localisation" or _says_where(p.clause.text)):
+            if not found and learned >= d["classifier"] and self.similarity.classifier_may_decide(topic, p.clause.text):
                 found = [Evidence(topic, f"classifier {learned:.2f}")]
             out += found
         return out

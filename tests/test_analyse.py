@@ -479,8 +479,9 @@ def test_localisation_classifier_needs_the_paragraph_to_say_where(model):
     art = model.analyse_article(_article("Article 14", located), "FTA")
     assert [e.phrase[:10] for e in art.clauses[0].topics] == ["classifier"]
     assert model.analyse_article(_article("Article 14", how_long), "FTA").topics == []
-    assert analyse_module._says_where("shall keep the books at its registered office in that State")
-    assert not analyse_module._says_where("shall keep the records referred to in Article 4 for five years")
+    says_where = model.similarity.classifier_may_decide
+    assert says_where("data_localisation", "shall keep the books at its registered office in that State")
+    assert not says_where("data_localisation", "shall keep the records referred to in Article 4 for five years")
 
 
 def test_prudential_recognition_is_not_it_mobility(an):
