@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.analyse import EXEMPLARS, MISSION_TOPICS, TOPIC_CLASSIFIER, titled
+from pipeline.analyse import EXEMPLARS, MISSION_TOPICS, TOPIC_CLASSIFIER, TopicSimilarity, titled
 
 LABELS = Path(__file__).resolve().parent / "labels"
 C = 4.0  # inverse regularisation: 5-fold CV on the dev half preferred 2 to 8 over 0.5
@@ -83,6 +83,7 @@ def main() -> None:
         model["topics"][topic] = {"positives": int(y.sum()), "intercept": round(float(fit.intercept_[0]), 6),
                                   "coef": [round(float(w), 6) for w in fit.coef_[0]]}
     TOPIC_CLASSIFIER.write_text(json.dumps(model) + "\n", encoding="utf-8")
+    TopicSimilarity().write_exemplar_vectors()
     print(f"{len(rows)} training texts; positives " +
           ", ".join(f"{t} {m['positives']}" for t, m in model["topics"].items()) + f" -> {TOPIC_CLASSIFIER}")
 

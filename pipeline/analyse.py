@@ -12,6 +12,7 @@ An article's topics are those of its paragraphs.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -36,6 +37,9 @@ PATTERNS = Path(__file__).with_name("patterns") / "analysis.toml"
 EXEMPLARS = Path(__file__).with_name("patterns") / "topic_exemplars.toml"
 # per-topic logistic regression on the same embeddings, trained on paragraphs we wrote (bench/train_topics.py)
 TOPIC_CLASSIFIER = Path(__file__).with_name("patterns") / "topic_classifier.json"
+# the exemplars' embeddings, written with the classifier (`python -m bench.train_topics`): every parse
+# worker would otherwise spend ~2 s embedding them again
+EXEMPLAR_VECTORS = Path(__file__).with_name("patterns") / "topic_exemplar_vectors.npz"
 MISSION_TOPICS = ("data_flows", "data_localisation", "privacy", "it_mobility")
 STRENGTH_CLASSES = ("non_binding_status", "exception", "best_endeavour", "binding", "non_binding", "hortatory",
                     "descriptive")
@@ -143,12 +147,38 @@ class TopicSimilarity:
             ids.append(ex_id)
             texts.append(spec["text"])
             self.negative_for[ex_id] = set(spec["topics"])
-        self.ids = ids
-        self.matrix = self.embedder.encode(texts)  # (exemplars × 384), L2-normalised
+        self.ids, self.texts = ids, texts
+        self.matrix = self._exemplar_matrix()  # (exemplars × 384), L2-normalised
         import numpy as np
 
         learned = json.loads(TOPIC_CLASSIFIER.read_text(encoding="utf-8"))["topics"]
         self.weights = {t: (np.array(m["coef"], dtype="float32"), m["intercept"]) for t, m in learned.items()}
+
+    def exemplar_key(self) -> str:
+        """Names the model and every exemplar text: shipped vectors under another key are stale."""
+        from .embed import MODEL_NAME
+
+        return hashlib.sha1("\n".join([MODEL_NAME, *self.ids, *self.texts]).encode()).hexdigest()
+
+    def _exemplar_matrix(self):
+        """The shipped exemplar vectors when they are of these exemplars, else embedded now."""
+        import numpy as np
+
+        try:
+            with np.load(EXEMPLAR_VECTORS) as shipped:
+                if str(shipped["key"]) == self.exemplar_key():
+                    return shipped["vectors"]
+        except (OSError, KeyError, ValueError):
+            pass
+        log.info("topic exemplars changed since %s was written; embedding them", EXEMPLAR_VECTORS.name)
+        return self.embedder.encode(self.texts)
+
+    def write_exemplar_vectors(self) -> None:
+        """Embed the exemplars afresh and ship them (see EXEMPLAR_VECTORS)."""
+        import numpy as np
+
+        self.matrix = self.embedder.encode(self.texts)
+        np.savez(EXEMPLAR_VECTORS, key=self.exemplar_key(), vectors=self.matrix)
 
     def gate(self, text: str, classifier: bool = False) -> set[str]:
         """Topics whose cheap lexical gate (the similarity's, or the classifier's wider one) the

@@ -462,6 +462,23 @@ def test_similarity_decides_what_rules_miss(model, rules_only):
     assert evidence.startswith("similarity 0.") and " to df." in evidence, evidence
 
 
+def test_shipped_exemplar_vectors_are_those_of_the_exemplars(model):
+    """The vectors shipped beside the exemplars are what the model gives for them today (a stale file,
+    from exemplars edited since, is refused and re-embedded, which costs every worker ~2 s)."""
+    import numpy as np
+
+    sim = model.similarity
+    with np.load(analyse_module.EXEMPLAR_VECTORS) as shipped:
+        assert str(shipped["key"]) == sim.exemplar_key(), "run `python -m bench.train_topics` after editing exemplars"
+        vectors = shipped["vectors"]
+    assert np.allclose(vectors, sim.embedder.encode(sim.texts), atol=1e-5)
+    sim.texts[0] += " (edited)"
+    try:
+        assert not np.allclose(sim._exemplar_matrix()[0], vectors[0], atol=1e-5)
+    finally:
+        sim.texts[0] = sim.texts[0].removesuffix(" (edited)")
+
+
 def test_classifier_decides_wordings_no_rule_or_exemplar_anticipates(model, rules_only):
     text = ("A bank of either Party may send its customer files electronically to its head office in the other "
             "Party for processing, and neither Party shall hinder such sending.")
