@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/python -m clausebank.demo
 
+# one pytest worker per core, each test file on one worker (its module fixtures are built once)
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: setup
 	$(BIN)/python -m bench.run_bench

@@ -64,7 +64,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="PDF files or folders (searched recursively for *.pdf).")],
-    workers: Annotated[Optional[int], typer.Option(help="Parser processes (default: one per core).")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        help="Parser processes (default: one per core once the changed files have 60 pages or more; "
+             "fewer are parsed in this process).")] = None,
     ocr: Annotated[bool, typer.Option(help="OCR scanned PDFs (Tesseract).")] = True,
     max_pages: Annotated[int, typer.Option(help="Refuse PDFs longer than this.")] = DEFAULT_MAX_PAGES,
     index: Annotated[bool, typer.Option(help="Update the search index (embeddings) after storing.")] = True,
@@ -78,17 +80,15 @@ def ingest(
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pipeline.ingest import discover_pdfs, ingest as run_ingest, parse_job, parse_pool, serial_submit
+    from pipeline.ingest import POOL_MIN_PAGES, ParseWorkers, discover_pdfs, ingest as run_ingest
     from pipeline.lock import WriterBusy
     from pipeline.store import StoreError
 
     files = discover_pdfs(paths)
     if not files:
         raise _fail("no PDF files found in: " + ", ".join(map(str, paths)), 1)
-    workers = workers or min(len(files), os.cpu_count() or 1)
     # spawned workers inherit no descriptors (not the writer lock) and exit when this process dies
-    pool = parse_pool(workers) if workers > 1 else None
-    submit = (lambda p, sha, o, m: pool.submit(parse_job, p, sha, o, m)) if pool else serial_submit
+    pool = ParseWorkers(workers or os.cpu_count() or 1, min_pages=0 if workers else POOL_MIN_PAGES)
     try:
         with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.description}"), console=err, transient=True) as bar:
@@ -99,13 +99,12 @@ def ingest(
                     err.print(f"[red]error:[/] {escape(path)}: {escape(status[len('failed: '):])}", highlight=False)
                 bar.update(task, advance=1, description=escape(Path(path).name))
 
-            report = run_ingest(_home(), files, submit, ocr=ocr, max_pages=max_pages, index=index,
+            report = run_ingest(_home(), files, pool, ocr=ocr, max_pages=max_pages, index=index,
                                 on_progress=tick, on_stage=lambda s: bar.update(task, description=s))
     except (WriterBusy, StoreError) as exc:
         raise _fail(escape(str(exc)))
     finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+        pool.shutdown()
     _finish_report(report)
     raise typer.Exit(0 if report.ok else 1)
 
