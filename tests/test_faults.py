@@ -35,11 +35,14 @@ def make_source(folder: Path) -> Path:
     return folder
 
 
-def cli_command(home: Path, src: Path, command: str, index: bool = True) -> list[str]:
+def cli_command(home: Path, src: Path, command: str, index: bool = True, workers: int | None = None) -> list[str]:
+    """The command line of an ingestion; `workers` forces a parse pool (by default two small MoUs are
+    parsed in the ingesting process)."""
     base = [sys.executable, "-m", "clausebank.cli", "--home", str(home)]
     if command == "flows":
         return base + ["flows", "run", "--source", str(src)]
-    return base + ["ingest", str(src), "--workers", "2"] + ([] if index else ["--no-index"])
+    return (base + ["ingest", str(src)] + (["--workers", str(workers)] if workers else [])
+            + ([] if index else ["--no-index"]))
 
 
 def run_env(fault: str | None = None) -> dict[str, str]:
@@ -164,7 +167,7 @@ def crash_and_restart(workdir: Path, point: str, command: str = "ingest", index:
     """Kill a run at `point`, restart at once; returns what a test or the bench checks."""
     src = make_source(workdir / "src")
     home = workdir / "home"
-    cmd = cli_command(home, src, command, index)
+    cmd = cli_command(home, src, command, index, workers=2)  # crashes with parse workers alive
     crashed, crash_seconds = run(cmd, fault=point)
     orphans = wait_for_no_leftovers(crashed.pid, home)
     restart, restart_seconds = run(cmd)

@@ -62,10 +62,11 @@ def test_dask_runner_gives_same_store(harness, inbox, tmp_path):
     from prefect_dask import DaskTaskRunner
 
     from flows.ingest import ingest_flow
+    from pipeline.ingest import ingest
     from pipeline.store import Store
 
     (inbox / "broken.pdf").unlink()
-    ingest_flow(home=str(tmp_path / "a"), sources=[str(inbox)], index=False)
+    ingest(tmp_path / "a", [inbox], index=False)  # the same parse, in this process
     runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1})
     ingest_flow.with_options(task_runner=runner)(home=str(tmp_path / "b"), sources=[str(inbox)], index=False)
 
