@@ -136,8 +136,9 @@ def speed(doc_ids: list[str]) -> None:
     print(json.dumps(result))
 
 
-def sweep(rows: list[dict]) -> None:
-    """Per topic, the thresholds with the best F1 (then recall) on the dev rows only."""
+def sweep(rows: list[dict], grid_search: bool = True) -> None:
+    """Per topic, the thresholds with the best F1 (then recall) on the dev rows only, and the precision
+    and recall at each threshold of the learned classifier (only those without `grid_search`)."""
     import itertools
 
     from pipeline.analyse import Analyser
@@ -152,7 +153,7 @@ def sweep(rows: list[dict]) -> None:
     for topic in TOPICS:
         gold = [topic in r["topics"] for r in rows]
         results = []
-        for values in itertools.product(*grid.values()):
+        for values in itertools.product(*grid.values()) if grid_search else ():
             an.decision[topic] = {**configured[topic], **dict(zip(grid, values))}
             pred = [any(e.label == topic for p in paras for e in an.paragraph_topics(p)) for paras in prepared]
             tp = sum(g and q for g, q in zip(gold, pred))
@@ -161,13 +162,13 @@ def sweep(rows: list[dict]) -> None:
             f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
             results.append((round(f1, 3), tp - fn, -fp, values))
         results.sort(reverse=True)
-        print(topic, "support", sum(gold), "best (f1, tp-fn, -fp, thresholds):")
+        print(topic, "support", sum(gold), "best (f1, tp-fn, -fp, thresholds):" if grid_search else "")
         for r in results[:8]:
             print("   ", r)
         # the learned classifier's threshold, the other thresholds as configured: it is chosen for the
         # precision it keeps here (its recall is measured on our own paragraphs, bench.topic_own_eval)
         cells = []
-        for threshold in (0.7, 0.8, 0.85, 0.9, 0.95, 1.01):
+        for threshold in (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.01):
             an.decision[topic] = {**configured[topic], "classifier": threshold}
             pred = [any(e.label == topic for p in paras for e in an.paragraph_topics(p)) for paras in prepared]
             tp = sum(g and q for g, q in zip(gold, pred))
@@ -213,11 +214,13 @@ def main() -> None:
     ap.add_argument("--home", type=Path, help="labels on real PDFs: read the articles `clausebank --home HOME "
                     "ingest` stored (matched on doc, article number and first page)")
     ap.add_argument("--sweep", action="store_true", help="search the decision thresholds on split=dev rows")
+    ap.add_argument("--classifier-sweep", action="store_true", help="--sweep for the classifier threshold only")
     a = ap.parse_args()
     if a.speed:
         return speed(a.speed.split(","))
-    if a.sweep:
-        return sweep([json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()])
+    if a.sweep or a.classifier_sweep:
+        return sweep([json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()],
+                     grid_search=not a.classifier_sweep)
     rows = [json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()]
     t = time.perf_counter()
     if a.home:  # real PDFs: the topics `clausebank ingest` stored
