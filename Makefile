@@ -32,8 +32,9 @@ bench: setup
 	$(BIN)/python -m bench.lineage_bench recall bench/results/flowhome
 	$(BIN)/python -m bench.lineage_bench latency bench/results/flowhome
 	$(BIN)/python -m bench.lineage_bench copies bench/results/flowhome
-	$(BIN)/python -m bench.topic_eval $(filter-out %topics_real.jsonl %topics_own.jsonl %topics_own_train.jsonl,$(wildcard bench/labels/topics_*.jsonl))
+	$(BIN)/python -m bench.topic_eval $(filter-out %topics_real.jsonl,$(wildcard bench/labels/topics_[!o]*.jsonl))
 	$(BIN)/python -m bench.topic_own_eval
+	$(BIN)/python -m bench.topic_own_eval --file bench/labels/topics_own_test2.jsonl
 	rm -rf bench/results/realhome
 	$(BIN)/clausebank --home bench/results/realhome ingest --no-index ../shared/bench/real/*.pdf
 	$(BIN)/python -m bench.topic_eval bench/labels/topics_real.jsonl --home bench/results/realhome
@@ -43,6 +44,7 @@ bench: setup
 	$(BIN)/python bench/metadata_bench.py --tota 60
 	$(BIN)/python -m bench.ocr_bench
 	$(BIN)/python -m bench.fault_bench --runs 1
+	$(BIN)/python -m pytest -q -m faults_long -k "not crash_then_restart" tests/
 	$(MAKE) demo
 	$(BIN)/python -m bench.startup_bench --home indexes
 

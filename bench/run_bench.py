@@ -99,7 +99,7 @@ def main() -> int:
         shutil.rmtree(home, ignore_errors=True)
         for pdf in tota + mou:  # score.py reads one folder of ground truth: link both sets into it
             (gt / f"{pdf.stem}.json").symlink_to(pdf.with_suffix(".json"))
-        elapsed, log = ingest(home, tota + mou, a.workers)
+        elapsed, log = ingest(home, tota + mou, 1 if a.smoke else a.workers)  # smoke: the harness, not speed
         articles = a.out / "articles.jsonl"
         dump_articles(home, articles)
         ext, ext_out = score(a.bench, "extraction", "--gt", str(gt), "--pred", str(articles))

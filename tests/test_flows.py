@@ -87,6 +87,9 @@ def test_second_writer_is_refused(tmp_path):
                 pass
 
 
+# two nightly runs with a Prefect server each (about 90 s of two cores): in `make bench` with the crash
+# matrix, which kills the flow at every stage; `make test` keeps the fast ingest crash cases
+@pytest.mark.faults_long
 def test_sigkill_mid_run_then_rerun_is_consistent(tmp_path, corpus_dir):
     from pipeline.index import load_indexes
     from pipeline.store import Store
