@@ -103,6 +103,13 @@ def titled(title: str, text: str) -> str:
     return f"{title}. {text}" if title else text
 
 
+def _widened(gate: str, words: str) -> re.Pattern:
+    """A gate regex that also matches `words` (alternatives), starting and ending at word boundaries
+    where the gate's own alternatives do."""
+    end = r"\b" if gate.endswith(r"\b") else ""
+    return re.compile(rf"{gate}|\b(?:{words}){end}")
+
+
 @dataclass
 class _Paragraph:
     """A clause awaiting its topic decision: rule hits per topic and the pieces to embed."""
@@ -134,7 +141,8 @@ class TopicSimilarity:
         cfg = tomllib.loads(exemplars_path.read_text(encoding="utf-8"))
         self.embedder = Embedder()
         self.gates = {t: [re.compile(g) for g in s["gate"]] for t, s in cfg["topics"].items()}
-        self.classifier_gates = {t: [re.compile(g) for g in s["classifier_gate"]] for t, s in cfg["topics"].items()}
+        self.classifier_gates = {t: [_widened(g, w) for g, w in zip(s["gate"], s["classifier_words"])]
+                                 for t, s in cfg["topics"].items()}
         self.classifier_requires = {t: [re.compile(r) for r in s.get("classifier_requires", [])]
                                     for t, s in cfg["topics"].items()}
         ids, texts, self.topic_of, self.negative_for = [], [], {}, {}
