@@ -88,7 +88,7 @@ def ingest(
     if not files:
         raise _fail("no PDF files found in: " + ", ".join(map(str, paths)), 1)
     # spawned workers inherit no descriptors (not the writer lock) and exit when this process dies
-    pool = ParseWorkers(workers or os.cpu_count() or 1, min_pages=0 if workers else POOL_MIN_PAGES)
+    parsers = ParseWorkers(workers or os.cpu_count() or 1, min_pages=0 if workers else POOL_MIN_PAGES)
     try:
         with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.description}"), console=err, transient=True) as bar:
@@ -99,12 +99,12 @@ def ingest(
                     err.print(f"[red]error:[/] {escape(path)}: {escape(status[len('failed: '):])}", highlight=False)
                 bar.update(task, advance=1, description=escape(Path(path).name))
 
-            report = run_ingest(_home(), files, pool, ocr=ocr, max_pages=max_pages, index=index,
+            report = run_ingest(_home(), files, parsers, ocr=ocr, max_pages=max_pages, index=index,
                                 on_progress=tick, on_stage=lambda s: bar.update(task, description=s))
     except (WriterBusy, StoreError) as exc:
         raise _fail(escape(str(exc)))
     finally:
-        pool.shutdown()
+        parsers.shutdown()
     _finish_report(report)
     raise typer.Exit(0 if report.ok else 1)
 

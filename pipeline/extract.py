@@ -478,6 +478,23 @@ def _closing_quietly(pdf):
             pdf.close()
 
 
+def count_pages(paths: Iterable[Path], enough: int) -> int:
+    """Pages in these PDFs, counted until `enough` (an unreadable file counts none: parsing says why)."""
+    from pdfminer.pdfpage import PDFPage
+
+    total = 0
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                for _ in PDFPage.get_pages(fh):
+                    total += 1
+                    if total >= enough:
+                        return total
+        except Exception:  # noqa: BLE001 - damaged or not a PDF
+            continue
+    return total
+
+
 def extract_pages(path: Path | str, *, ocr: bool = True, max_pages: int = DEFAULT_MAX_PAGES) -> list[Page]:
     """Read a PDF into pages of body lines and footnotes (headers, footers, page numbers removed)."""
     import pdfplumber

@@ -3,7 +3,8 @@ index → an `IngestReport` with counts, stage times, peak memory and quarantine
 
 Parsing (extract → segment → metadata → analyse) is pure and runs wherever the caller's executor
 puts it: a process pool for `clausebank ingest` (this process for a small batch, see `ParseWorkers`),
-Prefect tasks for the nightly flow, this process in tests. The store and the index have one writer, this process, under the writer lock.
+Prefect tasks for the nightly flow, this process in tests. The store and the index have one writer,
+this process, under the writer lock.
 
 A run killed anywhere (see `fileutil.fault_point`, the crash-test hook) is repaired by the next one:
 the store is never half-written (one transaction per document), the lock of a dead holder is taken
@@ -26,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
-from .extract import DEFAULT_MAX_PAGES, ExtractionError
+from .extract import DEFAULT_MAX_PAGES, ExtractionError, count_pages
 from .fileutil import TEMP_GLOB, atomic_write_text, fault_armed, fault_point, remove_temp_files
 from .lock import writer_lock
 from .models import Document
@@ -177,23 +178,6 @@ def serial_submit(path: str, sha: str, ocr: bool, max_pages: int) -> ResultLike:
 # measured on the sample corpus (43 pages): as fast in this process as in two workers, with 18 s less
 # CPU, because each worker loads the models (~10 s); a pool pays off on longer batches
 POOL_MIN_PAGES = 60
-
-
-def count_pages(paths: Iterable[Path], enough: int) -> int:
-    """Pages in these PDFs, counted until `enough` (an unreadable file counts none: parsing says why)."""
-    from pdfminer.pdfpage import PDFPage
-
-    total = 0
-    for path in paths:
-        try:
-            with open(path, "rb") as fh:
-                for _ in PDFPage.get_pages(fh):
-                    total += 1
-                    if total >= enough:
-                        return total
-        except Exception:  # noqa: BLE001 - damaged or not a PDF
-            continue
-    return total
 
 
 class ParseWorkers:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.extract import ExtractionError, extract_pages, ocr_available
+from pipeline.extract import ExtractionError, count_pages, extract_pages, ocr_available
 from tests import pdfs
 
 
@@ -87,3 +87,11 @@ def test_image_only_is_ocrd(corpus_dir):
     pages = extract_pages(scanned[0])
     assert all(p.ocr for p in pages)
     assert any("MEMORANDUM OF UNDERSTANDING" in t for t in _texts(pages))
+
+
+def test_pages_are_counted_until_enough(corpus_dir, tmp_path):
+    files = [corpus_dir / "india_korea_digital_fta.pdf", corpus_dir / "india_uae_ict_mou.pdf"]
+    assert count_pages(files, 1000) == 15 + 3
+    assert count_pages(files, 10) == 10
+    (tmp_path / "broken.pdf").write_text("not a pdf")
+    assert count_pages([tmp_path / "broken.pdf", files[1]], 1000) == 3

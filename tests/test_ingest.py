@@ -1,19 +1,11 @@
 """pipeline/ingest.py: where parsing runs (the whole ingestion is exercised in test_cli, test_faults, test_flows)."""
 from __future__ import annotations
 
-from pipeline.ingest import ParseWorkers, count_pages, serial_submit
+from pipeline.ingest import ParseWorkers, serial_submit
 
 
 def _todo(corpus_dir, *stems):
     return [(corpus_dir / f"{s}.pdf", "sha") for s in stems]
-
-
-def test_pages_are_counted_until_enough(corpus_dir, tmp_path):
-    pdfs = [corpus_dir / "india_korea_digital_fta.pdf", corpus_dir / "india_uae_ict_mou.pdf"]
-    assert count_pages(pdfs, 1000) == 15 + 3
-    assert count_pages(pdfs, 10) == 10
-    (tmp_path / "broken.pdf").write_text("not a pdf")
-    assert count_pages([tmp_path / "broken.pdf", pdfs[1]], 1000) == 3
 
 
 def test_a_small_batch_is_parsed_here_and_a_long_one_in_workers(corpus_dir):
