@@ -35,8 +35,10 @@ log = logging.getLogger(__name__)
 
 PATTERNS = Path(__file__).with_name("patterns") / "analysis.toml"
 EXEMPLARS = Path(__file__).with_name("patterns") / "topic_exemplars.toml"
-# per-topic logistic regression on the same embeddings, trained on paragraphs we wrote (bench/train_topics.py)
+# per topic, two logistic regressions (on the same embeddings, on word TF-IDF) trained on paragraphs we
+# wrote (bench/train_topics.py)
 TOPIC_CLASSIFIER = Path(__file__).with_name("patterns") / "topic_classifier.json"
+WORDS_SETTINGS = {"ngram_range": (1, 2), "sublinear_tf": True}  # the TF-IDF reader's (shared with its trainer)
 # the exemplars' embeddings, written with the classifier (`python -m bench.train_topics`): every parse
 # worker would otherwise spend ~2 s embedding them again
 EXEMPLAR_VECTORS = Path(__file__).with_name("patterns") / "topic_exemplar_vectors.npz"
@@ -122,7 +124,36 @@ class _Paragraph:
     gated: set[str] = field(default_factory=set)  # topics the paragraph is embedded for (either gate)
     similarity_gated: set[str] = field(default_factory=set)  # topics the similarity signal may decide
     definitions: bool = False  # a paragraph of definitions decides no mission topic (topics.md)
+    passing: set[str] = field(default_factory=set)  # topics whose operative phrase the paragraph names in passing
     scores: list[dict[str, tuple[float, str, float, str, float]]] = field(default_factory=list)  # per piece
+
+
+class TopicClassifier:
+    """The learned topic signal: per topic, the mean probability of a logistic regression on the text's
+    embedding and one on its word / word-pair TF-IDF (weights from bench/train_topics.py)."""
+
+    def __init__(self, model: dict):
+        import numpy as np
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vocabulary = model["words"]["vocabulary"]
+        self.words = TfidfVectorizer(**WORDS_SETTINGS, vocabulary={w: i for i, w in enumerate(vocabulary)})
+        self.words.idf_ = np.array(model["words"]["idf"])
+        self.words_share = model["words_share"]
+        self.weights = {t: (np.array(m["coef"], dtype="float32"), m["intercept"],
+                            np.array(m["words_coef"]), m["words_intercept"]) for t, m in model["topics"].items()}
+
+    def probabilities(self, texts: list[str], vectors) -> dict:
+        """Per topic, the probability of each text (vectors: their embeddings, in order)."""
+        import numpy as np
+
+        counts = self.words.transform(texts)
+        out = {}
+        for topic, (w, b, words_w, words_b) in self.weights.items():
+            on_vectors = 1 / (1 + np.exp(-(vectors @ w + b)))
+            on_words = 1 / (1 + np.exp(-(counts @ words_w + words_b)))
+            out[topic] = (1 - self.words_share) * on_vectors + self.words_share * on_words
+        return out
 
 
 class TopicSimilarity:
@@ -157,10 +188,7 @@ class TopicSimilarity:
             self.negative_for[ex_id] = set(spec["topics"])
         self.ids, self.texts = ids, texts
         self.matrix = self._exemplar_matrix()  # (exemplars × 384), L2-normalised
-        import numpy as np
-
-        learned = json.loads(TOPIC_CLASSIFIER.read_text(encoding="utf-8"))["topics"]
-        self.weights = {t: (np.array(m["coef"], dtype="float32"), m["intercept"]) for t, m in learned.items()}
+        self.classifier = TopicClassifier(json.loads(TOPIC_CLASSIFIER.read_text(encoding="utf-8")))
 
     def exemplar_key(self) -> str:
         """Names the model and every exemplar text: shipped vectors under another key are stale."""
@@ -209,7 +237,7 @@ class TopicSimilarity:
 
         vectors = self.embedder.encode(texts)
         sims = vectors @ self.matrix.T
-        probability = {t: 1 / (1 + np.exp(-(vectors @ w + b))) for t, (w, b) in self.weights.items()}
+        probability = self.classifier.probabilities(texts, vectors)
         out: list[dict[str, tuple[float, str, float, str, float]]] = [{} for _ in texts]
         for topic in self.gates:
             pos = [i for i, ex in enumerate(self.ids) if self.topic_of.get(ex) == topic]
@@ -591,7 +619,10 @@ class Analyser:
         term_end = max(definition.end("term"), definition.end("bare")) if definition else -1
         for ev in self._spans(self.topics, doc, self.topic_patterns, lambda e: _cross_reference(clause.text, e)):
             if ev.start >= term_end:
-                (para.mentions if _passing(clause.text, ev) else para.phrases)[ev.label] = ev
+                passing = _passing(clause.text, ev)
+                (para.mentions if passing else para.phrases)[ev.label] = ev
+                if passing and (SAVING_LIST_RE.search(clause.text[:ev.start]) or _in_recital(clause.text, ev)):
+                    para.passing.add(ev.label)
         for ev in self._spans(self.topic_mentions, doc, self.topic_mention_patterns):
             if ev.start >= term_end and ev.label not in para.phrases and ev.label not in para.mentions:
                 para.mentions[ev.label] = ev
@@ -644,7 +675,10 @@ class Analyser:
                 continue  # a near miss fits the paragraph better than the topic's best exemplar
             found = self._similar(p, topic) if topic in p.similarity_gated else []
             learned = max(s[topic][4] for s in p.scores)
-            if not found and learned >= d["classifier"] and self.similarity.classifier_may_decide(topic, p.clause.text):
+            # the rules read the topic's own phrase as named in passing (a list item, a qualifier, a saving
+            # clause's list): the paragraph is about something else, whatever its gist
+            if (not found and learned >= d["classifier"] and topic not in p.passing
+                    and self.similarity.classifier_may_decide(topic, p.clause.text)):
                 found = [Evidence(topic, f"classifier {learned:.2f}")]
             out += found
         return out

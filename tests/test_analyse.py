@@ -659,3 +659,33 @@ def test_chapter_context_for_paragraphs_that_apply_this_chapter(rules_only):
     assert [a.topics for a in mobility] == [["it_mobility"]] * 4 + [[]]
     assert mobility[3].clauses[0].topics[0].phrase == "chapter context: 3 of 4 articles"
     assert customs[1].topics == []
+
+
+def test_word_reader_keeps_technology_transfer_out_of_mobility(model):
+    """The embedding reads "training of engineering personnel" as people moving; the TF-IDF reader knows
+    technology-transfer wording, and the classifier is the mean of the two."""
+    title, text = "Transfer of Technology", ("The Parties shall facilitate technology transfer on mutually agreed "
+                                             "terms, through licences, joint ventures and training of engineering "
+                                             "personnel.")
+    import numpy as np
+
+    assert "it_mobility" not in model.analyse_article(_article(title, text), "FTA").topics
+    classifier, threshold = model.similarity.classifier, model.decision["it_mobility"]["classifier"]
+    texts = [analyse_module.titled(title, text)]
+    vectors = model.similarity.embedder.encode(texts)
+    both = classifier.probabilities(texts, vectors)["it_mobility"][0]
+    w, b, *_ = classifier.weights["it_mobility"]
+    embedding_alone = 1 / (1 + np.exp(-(vectors[0] @ w + b)))
+    assert embedding_alone >= threshold > both
+
+
+def test_classifier_leaves_a_topic_named_in_a_saving_clause_list(model):
+    """A saving clause lists other laws; its "processing of personal data" item is named in passing, and
+    the classifier, which reads the whole paragraph's gist, may not overrule that."""
+    text = ("This Article applies without prejudice to other laws of a Party which: (a) give a right holder a right "
+            "to fuller information; (b) govern the use in court of information supplied under this Article; (c) "
+            "govern the processing of personal data.")
+    paragraph = model.prepare_articles([_article("Right of Information", text)])[0][0]
+    assert paragraph.passing == {"privacy"}
+    assert max(s["privacy"][4] for s in paragraph.scores) >= model.decision["privacy"]["classifier"]
+    assert model.paragraph_topics(paragraph) == []
