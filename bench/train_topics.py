@@ -16,8 +16,7 @@ own texts use, no sentence of them).
 
 Why two readers: the embedding alone confuses near misses that share its gist (temporary admission of
 goods with temporary entry of persons, technology transfer with data transfer); the words tell them
-apart. Averaging both raised F1 on our own looked-at paragraph sets from 0.88 to 0.94 (mean over the
-topics) at thresholds keeping dev-bench precision >= 0.88 (BENCHMARKS.md, session 11).
+apart (BENCHMARKS.md, session 11).
 """
 from __future__ import annotations
 
