@@ -124,7 +124,8 @@ class _Paragraph:
     gated: set[str] = field(default_factory=set)  # topics the paragraph is embedded for (either gate)
     similarity_gated: set[str] = field(default_factory=set)  # topics the similarity signal may decide
     definitions: bool = False  # a paragraph of definitions decides no mission topic (topics.md)
-    passing: set[str] = field(default_factory=set)  # topics whose operative phrase the paragraph names in passing
+    # topics whose operative phrase sits in a recital or a saving clause's list: not for the classifier
+    passing: set[str] = field(default_factory=set)
     scores: list[dict[str, tuple[float, str, float, str, float]]] = field(default_factory=list)  # per piece
 
 
@@ -158,7 +159,7 @@ class TopicClassifier:
 
 class TopicSimilarity:
     """MiniLM similarity of texts to our topic exemplars (positive and near-miss negatives), and the
-    probability that a per-topic classifier on the same embedding gives."""
+    learned classifier's probability per topic (TopicClassifier, on the same embedding and the words)."""
 
     def __init__(self, exemplars_path: Path = EXEMPLARS):
         from .embed import Embedder
@@ -675,8 +676,9 @@ class Analyser:
                 continue  # a near miss fits the paragraph better than the topic's best exemplar
             found = self._similar(p, topic) if topic in p.similarity_gated else []
             learned = max(s[topic][4] for s in p.scores)
-            # the rules read the topic's own phrase as named in passing (a list item, a qualifier, a saving
-            # clause's list): the paragraph is about something else, whatever its gist
+            # the topic's own phrase sits in the recital or a saving clause's list: the paragraph is about
+            # something else, whatever its gist (short list items and qualifiers stay open to it: on our
+            # own paragraphs they often sit in provisions that are on the topic)
             if (not found and learned >= d["classifier"] and topic not in p.passing
                     and self.similarity.classifier_may_decide(topic, p.clause.text)):
                 found = [Evidence(topic, f"classifier {learned:.2f}")]
