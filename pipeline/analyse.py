@@ -94,6 +94,9 @@ QUALIFIER_RE = re.compile(r"\b(subject to|in accordance with|consistent with|wit
 # "... shall apply without prejudice to other provisions which: (a) ...; (e) govern the processing of personal
 # data": a saving clause lists what other rules do, it does not regulate them
 SAVING_LIST_RE = re.compile(r"\bwithout prejudice to\b[^.:;]{0,100}\b(?:which|that)\s*:[^.]*$", re.I)
+# passing mentions the learned classifier may not overrule (short list items and qualifiers stay open to
+# it: on our own paragraphs they often sit in provisions that are on the topic)
+CLASSIFIER_BARRED_PASSING = {"recital", "saving list"}
 # "The Parties agree that ...": a frame; a later trigger in its sentence says what was agreed
 FRAMES = {"agree that", "agrees that"}
 MOU_PARTIES_RE = re.compile(r"\b(Participants?|Sides?|Memorandum)\b")
@@ -315,11 +318,18 @@ def _cross_reference(text: str, ev: Evidence) -> bool:
     return bool(CROSS_REFERENCE_RE.search(text[max(0, ev.start - 120):ev.start])) and ")" in text[ev.end:ev.end + 80]
 
 
-def _passing(text: str, ev: Evidence) -> bool:
-    """A hit that names its subject in passing: a list item, a recital, the title of a chapter referred
-    to, a qualifier just before it, or an item of a saving clause's list."""
-    return (_listed(text, ev) or _enumerated_item(text, ev) or _in_recital(text, ev) or _cross_reference(text, ev)
-            or bool(QUALIFIER_RE.search(text[:ev.start])) or bool(SAVING_LIST_RE.search(text[:ev.start])))
+def _passing(text: str, ev: Evidence) -> str | None:
+    """How a hit names its subject in passing, if it does: a list item, a recital, the title of a chapter
+    referred to, a qualifier just before it, or an item of a saving clause's list."""
+    if _in_recital(text, ev):
+        return "recital"
+    if SAVING_LIST_RE.search(text[:ev.start]):
+        return "saving list"
+    if _listed(text, ev) or _enumerated_item(text, ev):
+        return "list item"
+    if _cross_reference(text, ev):
+        return "cross-reference"
+    return "qualifier" if QUALIFIER_RE.search(text[:ev.start]) else None
 
 
 PAIR_RE = re.compile(r"\s(?:or|and)\s")
@@ -622,7 +632,7 @@ class Analyser:
             if ev.start >= term_end:
                 passing = _passing(clause.text, ev)
                 (para.mentions if passing else para.phrases)[ev.label] = ev
-                if passing and (SAVING_LIST_RE.search(clause.text[:ev.start]) or _in_recital(clause.text, ev)):
+                if passing in CLASSIFIER_BARRED_PASSING:
                     para.passing.add(ev.label)
         for ev in self._spans(self.topic_mentions, doc, self.topic_mention_patterns):
             if ev.start >= term_end and ev.label not in para.phrases and ev.label not in para.mentions:
@@ -676,9 +686,8 @@ class Analyser:
                 continue  # a near miss fits the paragraph better than the topic's best exemplar
             found = self._similar(p, topic) if topic in p.similarity_gated else []
             learned = max(s[topic][4] for s in p.scores)
-            # the topic's own phrase sits in the recital or a saving clause's list: the paragraph is about
-            # something else, whatever its gist (short list items and qualifiers stay open to it: on our
-            # own paragraphs they often sit in provisions that are on the topic)
+            # the topic's own phrase sits in the recital or a saving clause's list (CLASSIFIER_BARRED_PASSING):
+            # the paragraph is about something else, whatever its gist
             if (not found and learned >= d["classifier"] and topic not in p.passing
                     and self.similarity.classifier_may_decide(topic, p.clause.text)):
                 found = [Evidence(topic, f"classifier {learned:.2f}")]
