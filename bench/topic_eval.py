@@ -59,14 +59,23 @@ def labelled_article(row: dict):
                    clauses=[Clause(text=p, page=a.get("page_start", 0)) for p in paragraphs(a["text"])])
 
 
+def document_articles(doc_id: str) -> list:
+    """Every article of a ground-truth document, in order, with its paragraphs as clauses."""
+    return [labelled_article({"doc": doc_id, "article_number": x["article_number"], "article_index": i})
+            for i, x in enumerate(ground_truth(doc_id)["articles"])]
+
+
+def read_labels(paths: list[Path]) -> list[dict]:
+    """The label lines of these JSONL files, in order."""
+    return [json.loads(ln) for p in paths for ln in p.read_text().splitlines() if ln.strip()]
+
+
 def in_whole_documents(rows: list[dict], analyser) -> list:
     """The labelled articles, each analysed with every other article of its document (as ingestion
     does: a paragraph may read its chapter's context), in the order of `rows`."""
     by_doc: dict[str, dict[int, object]] = {}
     for doc_id in dict.fromkeys(r["doc"] for r in rows):
-        arts = ground_truth(doc_id)["articles"]
-        whole = [labelled_article({"doc": doc_id, "article_number": x["article_number"], "article_index": i})
-                 for i, x in enumerate(arts)]
+        whole = document_articles(doc_id)
         analyser.analyse_articles(whole)
         by_doc[doc_id] = dict(enumerate(whole))
     out = []
@@ -124,9 +133,7 @@ def speed(doc_ids: list[str]) -> None:
         elapsed = 0.0
         for doc_id in doc_ids:
             gt = ground_truth(doc_id)
-            rows = [{"doc": doc_id, "article_number": a["article_number"], "article_index": i}
-                    for i, a in enumerate(gt["articles"])]
-            doc = Document(doc_id=doc_id, path="", kind="FTA", articles=[labelled_article(r) for r in rows])
+            doc = Document(doc_id=doc_id, path="", kind="FTA", articles=document_articles(doc_id))
             t = time.perf_counter()
             an.analyse_document(doc)
             elapsed += time.perf_counter() - t
@@ -199,15 +206,15 @@ def whole_document_hits(n_docs: int, label_paths: list[Path]) -> None:
     docs = sorted(p.stem for p in (BENCH / "tota").glob("pta_*.json") if int(p.stem.split("_")[1]) % 2 == 0)
     random.Random(WHOLE_DOCUMENT_SEED).shuffle(docs)
     docs = docs[:n_docs]
-    labels = [json.loads(ln) for p in label_paths for ln in p.read_text().splitlines() if ln.strip()]
-    positive = {(r["doc"], r["article_number"], t) for r in labels if r["split"].startswith("dev") for t in r["topics"]}
-    arts = [labelled_article({"doc": d, "article_number": x["article_number"], "article_index": i})
-            for d in docs for i, x in enumerate(ground_truth(d)["articles"])]
+    sample = set(docs)
+    positive = {(r["doc"], r["article_number"], t) for r in read_labels(label_paths) if r["split"].startswith("dev")
+                for t in r["topics"]}
+    arts = [art for d in docs for art in document_articles(d)]
     an = Analyser()
     prepared = an.prepare_articles(arts)
     print(f"{len(docs)} even documents, {len(arts)} articles")
     for topic in ("data_flows", "data_localisation", "privacy"):
-        labelled = len({(d, a) for d, a, t in positive if t == topic and d in set(docs)})
+        labelled = len({(d, a) for d, a, t in positive if t == topic and d in sample})
         configured, cells = an.decision[topic]["classifier"], []
         for threshold in CLASSIFIER_THRESHOLDS:
             an.decision[topic]["classifier"] = threshold
@@ -267,9 +274,8 @@ def main() -> None:
     if a.whole_documents:
         return whole_document_hits(a.whole_documents, a.labels or sorted(LABELS.glob("topics_dev*.jsonl")))
     if a.sweep or a.classifier_sweep:
-        return sweep([json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()],
-                     grid_search=not a.classifier_sweep)
-    rows = [json.loads(ln) for p in a.labels for ln in p.read_text().splitlines() if ln.strip()]
+        return sweep(read_labels(a.labels), grid_search=not a.classifier_sweep)
+    rows = read_labels(a.labels)
     t = time.perf_counter()
     if a.home:  # real PDFs: the topics `clausebank ingest` stored
         arts = from_store(rows, a.home)
