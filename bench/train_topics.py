@@ -77,19 +77,20 @@ def fit(texts: list[str], vectors: np.ndarray, rows: list[dict]) -> dict:
 
 def cross_validate(rows: list[dict], texts: list[str], vectors: np.ndarray) -> None:
     """Out-of-fold precision / recall of each topic's classifier alone, at several thresholds."""
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import KFold
 
     from pipeline.analyse import TopicClassifier
 
+    p = {topic: np.zeros(len(rows)) for topic in MISSION_TOPICS}
+    for train, test in KFold(5, shuffle=True, random_state=0).split(vectors):  # one fit serves every topic
+        fold = TopicClassifier(fit([texts[i] for i in train], vectors[train], [rows[i] for i in train]))
+        for topic, probability in fold.probabilities([texts[i] for i in test], vectors[test]).items():
+            p[topic][test] = probability
     for topic in MISSION_TOPICS:
         y = np.array([topic in r["topics"] for r in rows])
-        p = np.zeros(len(rows))
-        for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(vectors, y):
-            fold = TopicClassifier(fit([texts[i] for i in train], vectors[train], [rows[i] for i in train]))
-            p[test] = fold.probabilities([texts[i] for i in test], vectors[test])[topic]
         cells = []
         for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
-            hit = p >= t
+            hit = p[topic] >= t
             cells.append(f"{t}: P {(hit & y).sum() / max(hit.sum(), 1):.2f} R {(hit & y).sum() / y.sum():.2f}")
         print(f"{topic:18s} " + " | ".join(cells))
 
