@@ -6,8 +6,9 @@
 from docs/topics.md, most positives under headings that do not name the topic, with hard negatives
 from each topic's "does not count" list; none shares a run of eight words with any bench text. The
 dev half trains the learned classifier (bench/train_topics.py); the test half is never trained or
-tuned on. `topics_own_test2.jsonl` (split `test2`) was written later by other writers, blind to both; each
-of its rows is scored only on the topics its writer labelled (`scored`). Each paragraph is analysed as a
+tuned on. `topics_own_test2.jsonl` and `topics_own_test3.jsonl` (splits `test2`, `test3`) were written
+later by other writers, blind to the earlier files; each of their rows is scored only on the topics its
+writer labelled (`scored`). Each paragraph is analysed as a
 one-paragraph article. Prints precision / recall for our
 analyser, the same rules without the model (`rules_only`) and the heading-only baseline of
 bench/topic_eval.py, and which signal decided our true positives.
