@@ -682,10 +682,14 @@ class Analyser:
                 continue
             d = self.decision[topic]
             pos = max(s[topic][0] for s in p.scores)
-            if max(s[topic][2] for s in p.scores) > pos + d["veto_margin"]:
-                continue  # a near miss fits the paragraph better than the topic's best exemplar
-            found = self._similar(p, topic) if topic in p.similarity_gated else []
             learned = max(s[topic][4] for s in p.scores)
+            lead = max(s[topic][2] for s in p.scores) - pos - d["veto_margin"]  # of the closest near miss
+            vetoed = lead > 0
+            # a near miss narrowly closer than the best exemplar is a tie the similarity cannot break: the
+            # classifier, which also reads the words, may break it when confident
+            if vetoed and not (lead <= d.get("near_miss_tie", 0.0) and learned >= d.get("classifier_over_near_miss", 2.0)):
+                continue  # a near miss fits the paragraph better than the topic's best exemplar
+            found = self._similar(p, topic) if topic in p.similarity_gated and not vetoed else []
             # the topic's own phrase sits in the recital or a saving clause's list (CLASSIFIER_BARRED_PASSING):
             # the paragraph is about something else, whatever its gist
             if (not found and learned >= d["classifier"] and topic not in p.passing

@@ -679,6 +679,37 @@ def test_word_reader_keeps_technology_transfer_out_of_mobility(model):
     assert embedding_alone >= threshold > both
 
 
+def _mobility_signals(paragraph):
+    best = max(paragraph.scores, key=lambda s: s["it_mobility"][4])["it_mobility"]
+    return best[0], best[2], best[4]  # best exemplar, closest near miss, classifier
+
+
+def test_classifier_breaks_a_near_tie_between_exemplar_and_near_miss(model):
+    """A temporary project licence on the strength of a home licence is recognition (mobility); the
+    licensing-criteria near miss is a hair closer than any mobility exemplar, a tie the similarity cannot
+    break, and the confident classifier decides."""
+    text = ("Where a Party requires surveyors to be licensed, it shall establish a procedure through which surveyors "
+            "licensed in the other Party can obtain a temporary licence for a specific project, without further examination.")
+    paragraph = model.prepare_articles([_article("Temporary Licences", text)])[0][0]
+    exemplar, near_miss, learned = _mobility_signals(paragraph)
+    d = model.decision["it_mobility"]
+    assert 0 < near_miss - exemplar - d["veto_margin"] <= d["near_miss_tie"]
+    assert learned >= d["classifier_over_near_miss"]
+    assert [e.label for e in model.paragraph_topics(paragraph)] == ["it_mobility"]
+
+
+def test_a_clear_near_miss_vetoes_even_a_confident_classifier(model):
+    """Temporary admission of a business person's tools is a goods rule: its near miss leads by far more
+    than a tie, so the classifier, fooled by "business person ... temporary entry", does not decide."""
+    text = ("Professional tools and equipment brought in by a business person who qualifies for temporary entry under "
+            "this Agreement shall be admitted temporarily free of customs duties, as shall commercial samples.")
+    paragraph = model.prepare_articles([_article("Article 3.9", text)])[0][0]
+    exemplar, near_miss, learned = _mobility_signals(paragraph)
+    assert near_miss - exemplar > model.decision["it_mobility"]["near_miss_tie"]
+    assert learned >= model.decision["it_mobility"]["classifier_over_near_miss"]
+    assert model.paragraph_topics(paragraph) == []
+
+
 def test_classifier_leaves_a_topic_named_in_a_saving_clause_list(model):
     """A saving clause lists other laws; its "processing of personal data" item is named in passing, and
     the classifier, which reads the whole paragraph's gist, may not overrule that."""
