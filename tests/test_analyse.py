@@ -498,6 +498,10 @@ def test_localisation_classifier_needs_the_paragraph_to_say_where(model):
     assert model.analyse_article(_article("Article 14", how_long), "FTA").topics == []
     says_where = model.similarity.classifier_may_decide
     assert says_where("data_localisation", "shall keep the books at its registered office in that State")
+    assert says_where("data_localisation", "a Party may require a bank established in its territory to keep there "
+                                           "its books of account")
+    assert says_where("data_localisation", "the branch shall not keep its ledgers and the other accounting records "
+                                           "that explain its transactions and financial position outside Ruritania")
     assert not says_where("data_localisation", "shall keep the records referred to in Article 4 for five years")
 
 
@@ -593,6 +597,9 @@ def test_commas_that_part_a_clause_do_not_make_a_list(rules_only):
      "of four years.", ["data_localisation"]),
     ("A procuring entity may set specifications that limit the hosting or processing of tax data outside the "
      "territory of the Party.", ["data_localisation"]),
+    # the place first, then how long, then what: the records are still the object
+    ("An importer claiming preferential treatment shall keep in Ruritania, for not less than five years after the "
+     "importation, all documents supporting the claim.", ["data_localisation"]),
     # retention without a place
     ("Each Party shall require an exporter of footwear to keep records of its production for a period of four "
      "years, in any medium.", []),
