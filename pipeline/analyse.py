@@ -342,6 +342,8 @@ def _listed(text: str, ev: Evidence) -> bool:
     """Whether a rule hit is a short item of a comma-separated list of three or more (the first item
     may carry the list's lead-in: "related to data privacy, consumer confidence, cybersecurity")."""
     lo = max(text.rfind(c, 0, ev.start) for c in ";:")
+    if "," in text[ev.start:ev.end]:
+        return False  # the hit spans the commas ("keep in Chile, for five years, copies"): it is no item
     hi = min([i for i in (text.find(c, ev.end) for c in ";:") if i >= 0] or [len(text)])
     items = list(re.finditer(r"[^,]+", text[lo + 1:hi]))
     # "A, B or C": the last item's "or" / "and" makes a third (not in "A, including B and C")

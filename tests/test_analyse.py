@@ -600,6 +600,15 @@ def test_commas_that_part_a_clause_do_not_make_a_list(rules_only):
     # the place first, then how long, then what: the records are still the object
     ("An importer claiming preferential treatment shall keep in Ruritania, for not less than five years after the "
      "importation, all documents supporting the claim.", ["data_localisation"]),
+    ("A producer that has completed a declaration of origin shall retain within the territory of the exporting "
+     "Party, for four years after the date of the declaration, the declaration and the papers and documents showing "
+     "that the goods originate.", ["data_localisation"]),
+    ("The supporting documentation of a claim shall be kept within the territory of the importing Party for five "
+     "years.", ["data_localisation"]),
+    # the hit spans commas and a list follows it: it is not an item of that list
+    ("An exporter established in Ruritania shall keep in Ruritania, for a period of five years, copies of the "
+     "declaration together with the invoices, price lists and other records supporting the origin of the goods.",
+     ["data_localisation"]),
     # retention without a place
     ("Each Party shall require an exporter of footwear to keep records of its production for a period of four "
      "years, in any medium.", []),
