@@ -500,8 +500,8 @@ def test_localisation_classifier_needs_the_paragraph_to_say_where(model):
     assert says_where("data_localisation", "shall keep the books at its registered office in that State")
     assert says_where("data_localisation", "a Party may require a bank established in its territory to keep there "
                                            "its books of account")
-    assert says_where("data_localisation", "the branch shall not keep its ledgers and the other accounting records "
-                                           "that explain its transactions and financial position outside Ruritania")
+    assert says_where("data_localisation", "the branch shall not keep its ledgers and accounting records outside "
+                                           "Ruritania")
     assert not says_where("data_localisation", "shall keep the records referred to in Article 4 for five years")
 
 
