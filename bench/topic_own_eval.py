@@ -8,9 +8,9 @@ from each topic's "does not count" list; none shares a run of eight words with a
 dev half trains the learned classifier (bench/train_topics.py); the test half is never trained or
 tuned on. `topics_own_test2.jsonl` to `topics_own_test6.jsonl` (splits `test2` to `test6`) were written
 later by other writers, blind to the earlier files; each of their rows is scored only on the topics its
-writer labelled (`scored`). test3, scored once in session 11, now trains the classifier; test4 was read
-and test5 after their one look (session 12), and test6 is the held-out set of session 12's final code. Each paragraph is analysed as a
-one-paragraph article. Prints precision / recall for our
+writer labelled (`scored`). test3 to test5, each scored once when fresh, now train the classifier
+(`RETIRED_TEST_SETS` in bench/train_topics.py); test6 is the held-out set of session 12's final code.
+Each paragraph is analysed as a one-paragraph article. Prints precision / recall for our
 analyser, the same rules without the model (`rules_only`) and the heading-only baseline of
 bench/topic_eval.py, and which signal decided our true positives.
 """

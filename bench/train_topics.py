@@ -7,7 +7,8 @@ MiniLM embedding, one on word and word-pair TF-IDF of the same text.
 
 Training text is ours only: the dev half of `bench/labels/topics_own.jsonl` (paragraphs we wrote to
 the definitions in docs/topics.md, under headings that mostly do not name the topic), any
-`bench/labels/topics_own_train*.jsonl`, the retired held-out sets `topics_own_test3.jsonl` to `topics_own_test5.jsonl`, the exemplars of `pipeline/patterns/topic_exemplars.toml`,
+`bench/labels/topics_own_train*.jsonl`, the held-out sets already scored (`RETIRED_TEST_SETS`), the
+exemplars of `pipeline/patterns/topic_exemplars.toml`,
 and our own obligation-strength sentences on goods, institutions and final provisions
 (`bench/labels/off_topic_sentences.jsonl`) as ordinary off-topic text. No bench text trains
 it: the bench agreements are licensed for testing only. The test half of topics_own.jsonl is never
@@ -34,8 +35,8 @@ C = 4.0  # inverse regularisation: 5-fold CV on the dev half preferred 2 to 8 ov
 WORDS_C = 16.0  # the same for the TF-IDF reader; 8 to 32 scored alike on the looked-at own sets
 WORDS_MIN_DF = 2  # a word or pair in one training text only is noise
 WORDS_SHARE = 0.5  # weight of the TF-IDF reader in the mean (0.4 to 0.6 scored alike)
-# held-out sets scored once and then retired into training: more wordings to learn from, and a fresh
-# set (topics_own_test4.jsonl) measures the result
+# held-out sets scored once and then retired into training: more wordings to learn from, and the next
+# fresh set (topics_own_test6.jsonl in session 12) measures the result
 RETIRED_TEST_SETS = ["topics_own_test3.jsonl", "topics_own_test4.jsonl", "topics_own_test5.jsonl"]
 
 

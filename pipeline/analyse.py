@@ -341,9 +341,9 @@ CLAUSE_PART_RE = re.compile(r"\s*(?:of|in|for|to|with|by|from|on|at|upon|under|w
 def _listed(text: str, ev: Evidence) -> bool:
     """Whether a rule hit is a short item of a comma-separated list of three or more (the first item
     may carry the list's lead-in: "related to data privacy, consumer confidence, cybersecurity")."""
-    lo = max(text.rfind(c, 0, ev.start) for c in ";:")
     if "," in text[ev.start:ev.end]:
         return False  # the hit spans the commas ("keep in Chile, for five years, copies"): it is no item
+    lo = max(text.rfind(c, 0, ev.start) for c in ";:")
     hi = min([i for i in (text.find(c, ev.end) for c in ";:") if i >= 0] or [len(text)])
     items = list(re.finditer(r"[^,]+", text[lo + 1:hi]))
     # "A, B or C": the last item's "or" / "and" makes a third (not in "A, including B and C")
@@ -688,8 +688,9 @@ class Analyser:
             lead = max(s[topic][2] for s in p.scores) - pos - d["veto_margin"]  # of the closest near miss
             vetoed = lead > 0
             # a near miss narrowly closer than the best exemplar is a tie the similarity cannot break: the
-            # classifier, which also reads the words, may break it when confident
-            if vetoed and not (lead <= d.get("near_miss_tie", 0.0) and learned >= d.get("classifier_over_near_miss", 2.0)):
+            # classifier, which also reads the words, may break it when confident (topics with a near_miss_tie)
+            tie_broken = lead <= d.get("near_miss_tie", 0.0) and learned >= d.get("classifier_over_near_miss", 1.0)
+            if vetoed and not tie_broken:
                 continue  # a near miss fits the paragraph better than the topic's best exemplar
             found = self._similar(p, topic) if topic in p.similarity_gated and not vetoed else []
             # the topic's own phrase sits in the recital or a saving clause's list (CLASSIFIER_BARRED_PASSING):

@@ -695,6 +695,14 @@ def test_word_reader_keeps_technology_transfer_out_of_mobility(model):
     assert embedding_alone >= threshold > both
 
 
+def test_mobility_classifier_reads_business_travel_wordings(model):
+    """Paragraphs on travel cards or secondments name no entry or visa: the classifier's wider gate must
+    still show them to it (the similarity's gate does not)."""
+    text = "the parties shall keep taking part in the regional business travel scheme and shorten its pre-clearance."
+    assert "it_mobility" not in model.similarity.gate(text)
+    assert "it_mobility" in model.similarity.gate(text, classifier=True)
+
+
 def _mobility_signals(paragraph):
     best = max(paragraph.scores, key=lambda s: s["it_mobility"][4])["it_mobility"]
     return best[0], best[2], best[4]  # best exemplar, closest near miss, classifier
