@@ -502,6 +502,10 @@ def test_localisation_classifier_needs_the_paragraph_to_say_where(model):
                                            "its books of account")
     assert says_where("data_localisation", "the branch shall not keep its ledgers and accounting records outside "
                                            "Ruritania")
+    assert says_where("data_localisation", "the producer shall preserve at its premises in the exporting Party "
+                                           "copies of the declarations")
+    assert says_where("data_localisation", "may host the invoices in another country that has a tax treaty")
+    assert says_where("data_localisation", "shall not keep the register beyond the Republic's borders")
     assert not says_where("data_localisation", "shall keep the records referred to in Article 4 for five years")
 
 
@@ -609,9 +613,18 @@ def test_commas_that_part_a_clause_do_not_make_a_list(rules_only):
     ("An exporter established in Ruritania shall keep in Ruritania, for a period of five years, copies of the "
      "declaration together with the invoices, price lists and other records supporting the origin of the goods.",
      ["data_localisation"]),
+    # the records between the verb and the place; other verbs and places of keeping
+    ("A grower of certified seed shall maintain its planting records inside its borders for three seasons.",
+     ["data_localisation"]),
+    ("Exporters shall conserve in their own territory the ledgers and files showing the origin of the cotton.",
+     ["data_localisation"]),
+    ("A claimant shall keep within the importing Party, for five years at least, copies of the freight invoices.",
+     ["data_localisation"]),
     # retention without a place
     ("Each Party shall require an exporter of footwear to keep records of its production for a period of four "
      "years, in any medium.", []),
+    ("A grower of certified seed shall maintain its planting records for three seasons within the meaning of "
+     "Article 4.", []),
 ])
 def test_where_records_or_data_must_be_is_data_localisation(rules_only, text, topics):
     assert rules_only.analyse_article(_article("Verification", text), "FTA").topics == topics
