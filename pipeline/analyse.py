@@ -96,7 +96,12 @@ QUALIFIER_RE = re.compile(r"\b(subject to|in accordance with|consistent with|wit
 SAVING_LIST_RE = re.compile(r"\bwithout prejudice to\b[^.:;]{0,100}\b(?:which|that)\s*:[^.]*$", re.I)
 # passing mentions the learned classifier may not overrule (short list items and qualifiers stay open to
 # it: on our own paragraphs they often sit in provisions that are on the topic)
-CLASSIFIER_BARRED_PASSING = {"recital", "saving list"}
+CLASSIFIER_BARRED_PASSING = {"recital", "saving list", "referral"}
+# "For the transfer and processing of personal data, Article 13 of Title III shall apply.": the paragraph only
+# sends its subject to another provision, which is where the commitment is read
+REFERRAL_RE = re.compile(r"^\s*(?:\d+\.\s*)?(?:For|As regards|With regard to|In respect of|Concerning)\b(?:[^.;]|\.\d){0,160},\s*"
+                         r"(?:the provisions of\s+)?(?:Articles?|Titles?|Chapters?|Sections?|Annex(?:es)?|Protocol)\b"
+                         r"(?:[^.;]|\.\d){0,120}\b(?:shall|will)\s+apply(?:\s+mutatis mutandis)?\s*\.?\s*$")
 # "The Parties agree that ...": a frame; a later trigger in its sentence says what was agreed
 FRAMES = {"agree that", "agrees that"}
 MOU_PARTIES_RE = re.compile(r"\b(Participants?|Sides?|Memorandum)\b")
@@ -319,8 +324,11 @@ def _cross_reference(text: str, ev: Evidence) -> bool:
 
 
 def _passing(text: str, ev: Evidence) -> str | None:
-    """How a hit names its subject in passing, if it does: a list item, a recital, the title of a chapter
-    referred to, a qualifier just before it, or an item of a saving clause's list."""
+    """How a hit names its subject in passing, if it does: in a paragraph that only refers it to another
+    provision, a list item, a recital, the title of a chapter referred to, a qualifier just before it, or an
+    item of a saving clause's list."""
+    if REFERRAL_RE.match(text):
+        return "referral"
     if _in_recital(text, ev):
         return "recital"
     if SAVING_LIST_RE.search(text[:ev.start]):

@@ -506,6 +506,8 @@ def test_localisation_classifier_needs_the_paragraph_to_say_where(model):
                                            "copies of the declarations")
     assert says_where("data_localisation", "may host the invoices in another country that has a tax treaty")
     assert says_where("data_localisation", "shall not keep the register beyond the Republic's borders")
+    assert says_where("data_localisation", "shall retain subscriber records, with the identity documents shown "
+                                           "at registration, on servers installed within the territory of the Republic")
     assert not says_where("data_localisation", "shall keep the records referred to in Article 4 for five years")
 
 
@@ -620,9 +622,12 @@ def test_commas_that_part_a_clause_do_not_make_a_list(rules_only):
      ["data_localisation"]),
     ("A claimant shall keep within the importing Party, for five years at least, copies of the freight invoices.",
      ["data_localisation"]),
+    ("A licensed lender shall keep its books of account in Ruritania and produce them on request.",
+     ["data_localisation"]),
     # retention without a place
     ("Each Party shall require an exporter of footwear to keep records of its production for a period of four "
      "years, in any medium.", []),
+    ("A licensed lender shall keep its books of account in English and produce them on request.", []),
     ("A grower of certified seed shall maintain its planting records for three seasons within the meaning of "
      "Article 4.", []),
 ])
@@ -757,3 +762,12 @@ def test_classifier_leaves_a_topic_named_in_a_saving_clause_list(model):
     assert paragraph.passing == {"privacy"}
     assert max(s["privacy"][4] for s in paragraph.scores) >= model.decision["privacy"]["classifier"]
     assert model.paragraph_topics(paragraph) == []
+
+
+def test_a_paragraph_that_only_refers_its_subject_elsewhere_decides_no_topic(an):
+    referral = _article("Article 31", "For the exchange and handling of personal data under this Title, Article 12 of "
+                                      "the Protocol on Administrative Assistance shall apply.")
+    assert an.analyse_article(referral, "FTA").topics == []
+    commitment = _article("Article 31", "For the exchange and handling of personal data under this Title, each Party "
+                                        "shall protect such data at least as well as the Party that supplies them.")
+    assert an.analyse_article(commitment, "FTA").topics == ["privacy"]
