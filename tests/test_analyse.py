@@ -740,6 +740,21 @@ def test_classifier_breaks_a_near_tie_between_exemplar_and_near_miss(model):
     assert [e.label for e in model.paragraph_topics(paragraph)] == ["it_mobility"]
 
 
+def test_a_very_confident_classifier_breaks_a_privacy_near_tie(model):
+    """Details about an insured person passed between pension institutions and kept confidential are personal
+    data; the business-confidentiality near miss is a hair closer than any privacy exemplar, and only a
+    classifier at `classifier_over_near_miss` (0.9 for privacy) may break that tie."""
+    text = ("Pension institutions of the two States that pass each other details about an insured person shall keep "
+            "those details confidential under the rules of the receiving State, use them only to run this Convention, "
+            "and show them to the person concerned at his or her request.")
+    paragraph = model.prepare_articles([_article("Article 7", text)])[0][0]
+    best = max(paragraph.scores, key=lambda s: s["privacy"][4])["privacy"]
+    d = model.decision["privacy"]
+    assert 0 < best[2] - best[0] - d["veto_margin"] <= d["near_miss_tie"]
+    assert best[4] >= d["classifier_over_near_miss"]
+    assert [e.label for e in model.paragraph_topics(paragraph)] == ["privacy"]
+
+
 def test_a_clear_near_miss_vetoes_even_a_confident_classifier(model):
     """Temporary admission of a business person's tools is a goods rule: its near miss leads by far more
     than a tie, so the classifier, fooled by "business person ... temporary entry", does not decide."""
