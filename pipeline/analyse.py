@@ -56,6 +56,11 @@ DEFINITION_RE = re.compile(r"^\W*(?:\(?[a-z0-9]{1,4}[.)]\s*)*(?:the terms?\s+)?(
 DEFINED_TERM_RE = re.compile(r"[”\"’']\s*(?:means|shall mean|refers to)\b", re.I)
 # "(d) personal information means ...; business person means ...": unquoted terms defined in a list
 LISTED_DEFINITION_RE = re.compile(r"(?:^|[:;])\s*(?:\(?[a-z0-9]{1,4}[.)]\s+)?[^;:.]{1,80}?\b(?:means|shall mean)\b", re.I)
+# "For purposes of this Chapter, the following terms shall be understood as: exporter: a person ...;": a glossary
+# or "In this Chapter: (a) computing facilities are ...": a lead that opens onto a list of terms
+GLOSSARY_LEAD_RE = re.compile(r"\bthe following (?:terms|definitions|expressions|words)\b[^.:]{0,60}?"
+                              r"(?:apply|mean|meanings?|understood|defined)\b|^\W*(?:In|For (?:the )?purposes? of) this "
+                              r"(?:Chapter|Agreement|Article|Section|Annex|Protocol|Title|Part|Memorandum)\s*:", re.I)
 # "(b) the protection of personal data;": an item of an enumerated list
 ENUMERATOR_RE = re.compile(r"(?:^|(?<=[\s:;,]))\(?(?:[a-z]|[ivx]{1,5}|\d{1,2})\)\s", re.I)
 LIST_ITEM_WORDS = 8  # an enumerated item this short names a subject; a longer one can hold a rule
@@ -648,7 +653,8 @@ class Analyser:
             if ev.start >= term_end and ev.label not in para.phrases and ev.label not in para.mentions:
                 para.mentions[ev.label] = ev
         para.definitions = (bool(definition) or len(DEFINED_TERM_RE.findall(clause.text)) >= 2
-                            or len(LISTED_DEFINITION_RE.findall(clause.text)) >= 2)
+                            or len(LISTED_DEFINITION_RE.findall(clause.text)) >= 2
+                            or bool(GLOSSARY_LEAD_RE.search(clause.text[:200])))
         return para
 
     def _decide_topics(self, paragraphs: list[_Paragraph]) -> None:

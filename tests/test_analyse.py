@@ -624,6 +624,21 @@ def test_commas_that_part_a_clause_do_not_make_a_list(rules_only):
      ["data_localisation"]),
     ("A licensed lender shall keep its books of account in Ruritania and produce them on request.",
      ["data_localisation"]),
+    # data, or the machines that hold them, kept at home
+    ("The Parties shall work to reduce rules that oblige shippers to store cargo information domestically.",
+     ["data_localisation"]),
+    ("Neither Party shall oblige a courier firm to keep tracking servers within its borders.", ["data_localisation"]),
+    ("The Participants will discourage rules that make lenders hold credit data on local infrastructure.",
+     ["data_localisation"]),
+    ("Ledgers of the pension fund relating to members resident abroad shall be retained in Ruritania.",
+     ["data_localisation"]),
+    ("Neither Party shall require a logistics firm to rent computing equipment in its territory.",
+     ["data_localisation"]),
+    # a glossary names the topic's terms; it commits nobody
+    ("In this Chapter: (a) computing facilities are servers used to store information; (b) a covered firm is an "
+     "enterprise of a Party.", []),
+    ("For purposes of this Chapter, the following terms shall be understood as: exporter: a person who is "
+     "required to maintain records in the territory of that Party; importer: a person who imports.", []),
     # retention without a place
     ("Each Party shall require an exporter of footwear to keep records of its production for a period of four "
      "years, in any medium.", []),
