@@ -104,9 +104,10 @@ SAVING_LIST_RE = re.compile(r"\bwithout prejudice to\b[^.:;]{0,100}\b(?:which|th
 CLASSIFIER_BARRED_PASSING = {"recital", "saving list", "referral"}
 # "For the transfer and processing of personal data, Article 13 of Title III shall apply.": the paragraph only
 # sends its subject to another provision, which is where the commitment is read
-REFERRAL_RE = re.compile(r"^\s*(?:\d+\.\s*)?(?:For|As regards|With regard to|In respect of|Concerning)\b(?:[^.;]|\.\d){0,160},\s*"
-                         r"(?:the provisions of\s+)?(?:Articles?|Titles?|Chapters?|Sections?|Annex(?:es)?|Protocol)\b"
-                         r"(?:[^.;]|\.\d){0,120}\b(?:shall|will)\s+apply(?:\s+mutatis mutandis)?\s*\.?\s*$")
+REFERRAL_RE = re.compile(r"^\s*(?:\d+\.\s*)?(?:For|As regards|With regard to|In respect of|Concerning)\b"
+                         r"(?:[^.;]|\.\d){0,160},\s*(?:the provisions of\s+)?"
+                         r"(?:Articles?|Titles?|Chapters?|Sections?|Annex(?:es)?|Protocol)\b(?:[^.;]|\.\d){0,120}"
+                         r"\b(?:shall|will)\s+apply(?:\s+mutatis mutandis)?\s*\.?\s*$")
 # "The Parties agree that ...": a frame; a later trigger in its sentence says what was agreed
 FRAMES = {"agree that", "agrees that"}
 MOU_PARTIES_RE = re.compile(r"\b(Participants?|Sides?|Memorandum)\b")
