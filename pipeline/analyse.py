@@ -101,9 +101,10 @@ QUALIFIER_RE = re.compile(r"\b(subject to|in accordance with|consistent with|wit
 SAVING_LIST_RE = re.compile(r"\bwithout prejudice to\b[^.:;]{0,100}\b(?:which|that)\s*:[^.]*$", re.I)
 # passing mentions the learned classifier may not overrule (short list items and qualifiers stay open to
 # it: on our own paragraphs they often sit in provisions that are on the topic)
-CLASSIFIER_BARRED_PASSING = {"recital", "saving list", "referral"}
+CLASSIFIER_BARRED_PASSING = {"recital", "saving list"}
 # "For the transfer and processing of personal data, Article 13 of Title III shall apply.": the paragraph only
-# sends its subject to another provision, which is where the commitment is read
+# sends its subject to another provision, which is where the commitment is read; its rule hits are passing and
+# the classifier does not decide it
 REFERRAL_RE = re.compile(r"^\s*(?:\d+\.\s*)?(?:For|As regards|With regard to|In respect of|Concerning)\b"
                          r"(?:[^.;]|\.\d){0,160},\s*(?:the provisions of\s+)?"
                          r"(?:Articles?|Titles?|Chapters?|Sections?|Annex(?:es)?|Protocol)\b(?:[^.;]|\.\d){0,120}"
@@ -138,6 +139,7 @@ class _Paragraph:
     gated: set[str] = field(default_factory=set)  # topics the paragraph is embedded for (either gate)
     similarity_gated: set[str] = field(default_factory=set)  # topics the similarity signal may decide
     definitions: bool = False  # a paragraph of definitions decides no mission topic (topics.md)
+    refers_elsewhere: bool = False  # it only sends its subject to another provision (REFERRAL_RE)
     # topics whose operative phrase sits in a recital or a saving clause's list: not for the classifier
     passing: set[str] = field(default_factory=set)
     scores: list[dict[str, tuple[float, str, float, str, float]]] = field(default_factory=list)  # per piece
@@ -276,6 +278,16 @@ def topic_similarity() -> TopicSimilarity | None:
         return None
 
 
+def _with_vocabulary(patterns: list, vocabulary: dict[str, list[str]]) -> list:
+    """Matcher patterns with each `IN` / `NOT_IN` set named "$list" replaced by that list of the topic's
+    `vocabulary` (one word list shared by many patterns)."""
+    def expand(value):
+        if isinstance(value, dict):
+            return {k: expand(v) for k, v in value.items()}
+        return vocabulary[value[1:]] if isinstance(value, str) and value.startswith("$") else value
+    return [[expand(token) for token in pattern] for pattern in patterns]
+
+
 def _pieces(text: str) -> list[str]:
     """A paragraph cut at sentence or list-item ends into pieces MiniLM reads whole."""
     if len(text) <= CHUNK_CHARS * 1.3:
@@ -330,11 +342,8 @@ def _cross_reference(text: str, ev: Evidence) -> bool:
 
 
 def _passing(text: str, ev: Evidence) -> str | None:
-    """How a hit names its subject in passing, if it does: in a paragraph that only refers it to another
-    provision, a list item, a recital, the title of a chapter referred to, a qualifier just before it, or an
-    item of a saving clause's list."""
-    if REFERRAL_RE.match(text):
-        return "referral"
+    """How a hit names its subject in passing, if it does: a list item, a recital, the title of a chapter
+    referred to, a qualifier just before it, or an item of a saving clause's list."""
     if _in_recital(text, ev):
         return "recital"
     if SAVING_LIST_RE.search(text[:ev.start]):
@@ -468,10 +477,11 @@ class Analyser:
             self.topics.add(name, list(self.nlp.tokenizer.pipe(spec["phrases"])))
             if spec.get("mentions"):
                 self.topic_mentions.add(name, list(self.nlp.tokenizer.pipe(spec["mentions"])))
+            vocabulary = spec.get("vocabulary", {})
             if spec.get("patterns"):
-                self.topic_patterns.add(name, spec["patterns"])
+                self.topic_patterns.add(name, _with_vocabulary(spec["patterns"], vocabulary))
             if spec.get("mention_patterns"):
-                self.topic_mention_patterns.add(name, spec["mention_patterns"])
+                self.topic_mention_patterns.add(name, _with_vocabulary(spec["mention_patterns"], vocabulary))
         self.strength = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for name in STRENGTH_CLASSES + ("qualifiers",):
             self.strength.add(name, list(self.nlp.tokenizer.pipe(cfg["strength"][name])))
@@ -644,9 +654,10 @@ class Analyser:
         para = _Paragraph(clause, title)
         definition = DEFINITION_RE.match(clause.text)
         term_end = max(definition.end("term"), definition.end("bare")) if definition else -1
+        para.refers_elsewhere = bool(REFERRAL_RE.match(clause.text))
         for ev in self._spans(self.topics, doc, self.topic_patterns, lambda e: _cross_reference(clause.text, e)):
             if ev.start >= term_end:
-                passing = _passing(clause.text, ev)
+                passing = "referral" if para.refers_elsewhere else _passing(clause.text, ev)
                 (para.mentions if passing else para.phrases)[ev.label] = ev
                 if passing in CLASSIFIER_BARRED_PASSING:
                     para.passing.add(ev.label)
@@ -710,7 +721,7 @@ class Analyser:
             found = self._similar(p, topic) if topic in p.similarity_gated and not vetoed else []
             # the topic's own phrase sits in the recital or a saving clause's list (CLASSIFIER_BARRED_PASSING):
             # the paragraph is about something else, whatever its gist
-            if (not found and learned >= d["classifier"] and topic not in p.passing
+            if (not found and learned >= d["classifier"] and topic not in p.passing and not p.refers_elsewhere
                     and self.similarity.classifier_may_decide(topic, p.clause.text)):
                 found = [Evidence(topic, f"classifier {learned:.2f}")]
             out += found
