@@ -110,7 +110,7 @@ REFERRAL_RE = re.compile(r"^\s*(?:\d+\.\s*)?(?:For|As regards|With regard to|In 
                          r"(?:Articles?|Titles?|Chapters?|Sections?|Annex(?:es)?|Protocol)\b(?:[^.;]|\.\d){0,120}"
                          r"\b(?:shall|will)\s+apply(?:\s+mutatis mutandis)?\s*\.?\s*$")
 # "The Parties agree that ...": a frame; a later trigger in its sentence says what was agreed
-FRAMES = {"agree that", "agrees that"}
+FRAMES = {"agree that", "agrees that", "have agreed that", "has agreed that"}
 MOU_PARTIES_RE = re.compile(r"\b(Participants?|Sides?|Memorandum)\b")
 CHUNK_CHARS = 1100  # MiniLM reads ~256 word pieces; longer paragraphs are read in pieces
 

@@ -168,7 +168,7 @@ def test_strength_with_trigger(an, text, label, trigger):
      "hortatory", "consider closer cooperation on standards to be a desirable"),
     ("In the event that a Party restricts imports from a non-Party, nothing in this Agreement shall be "
      "construed to prevent it from limiting, for the same reasons, the imports of that good.",
-     "exception", "nothing in this Agreement shall"),
+     "exception", "nothing in this Agreement shall be construed"),
     ("Goods listed in Annex A shall be exempt from consular fees.",
      "binding", "shall"),
     ("Small suppliers shall be exempt from the obligations of paragraph 2.",
@@ -354,6 +354,21 @@ def test_strength_with_trigger(an, text, label, trigger):
     ("Fish projects and programmes shall be carried out in any area of common interest.", "", ""),
     ("Dialogue on fisheries is intended in particular to: (a) share catch data; (b) align quotas.", "hortatory",
      "Dialogue on fisheries is intended in particular to"),
+    # session-14 formulas: a carve-out read through "None of ... shall be construed" and "need not"; what the
+    # Parties have agreed a Party may do; an agreement across a parenthesis, a present-tense consent and a
+    # text layer that lost its spaces bind; which text prevails, accession and deeming describe
+    ("None of the provisions of this Title shall be construed to prevent a Party from closing its ports to "
+     "foreign trawlers.", "exception", "None of the provisions of this Title shall be construed"),
+    ("A Party need not grant landing rights to vessels flying the flag of a non-Party.", "exception", "need not"),
+    ("The Contracting Parties have agreed that either of them may open a fisheries office in the other.",
+     "exception", "may"),
+    ("The Parties agree, upon request of either of them, to review the quota rules.", "binding",
+     "agree, upon request of either of them, to review"),
+    ("Each Party consents to the referral of fishing disputes to the Fish Panel.", "binding", "consents to"),
+    ("TheFishCouncilshallmeetonceayear.", "binding", "TheFishCouncilshallmeetonceayear"),
+    ("In case of divergence, the English text of the Fish Accord shall prevail.", "", ""),
+    ("This Fish Accord shall be open for accession by any coastal State.", "", ""),
+    ("Catch landed in a port of either Party shall be considered to be of that Party's origin.", "", ""),
 ])
 def test_strength_drafting_formulas(rules_only, text, label, trigger):
     c = _clause(rules_only, text)
