@@ -524,6 +524,22 @@ def test_localisation_classifier_needs_the_paragraph_to_say_where(model):
     assert says_where("data_localisation", "shall retain subscriber records, with the identity documents shown "
                                            "at registration, on servers installed within the territory of the Republic")
     assert not says_where("data_localisation", "shall keep the records referred to in Article 4 for five years")
+    # each / respective / a particular territory or jurisdiction says where too
+    assert says_where("data_localisation", "the catch logs that must remain hosted within each Participant's territory")
+    assert says_where("data_localisation", "that fishing logs be stored inside their respective territories")
+    assert says_where("data_localisation", "oblige fleets to keep servers within a particular jurisdiction")
+
+
+def test_classifier_gates_read_documentation_installations_and_particulars_of_persons(model):
+    """Wordings the classifier's wider gates must show it: origin documentation kept in a place, computing
+    installations, particulars of (insured) persons."""
+    gate = model.similarity.gate
+    kept = "the importer shall hold, inside the importing party, the documentation on the fish it imported."
+    installed = "no party shall require a fishing firm to install computing installations in its territory."
+    particulars = "the fish agencies shall protect the particulars of insured persons they receive from each other."
+    assert "data_localisation" not in gate(kept) and "data_localisation" in gate(kept, classifier=True)
+    assert "data_localisation" not in gate(installed) and "data_localisation" in gate(installed, classifier=True)
+    assert "privacy" not in gate(particulars) and "privacy" in gate(particulars, classifier=True)
 
 
 def test_prudential_recognition_is_not_it_mobility(an):
