@@ -35,7 +35,7 @@ bench: setup
 	$(BIN)/python -m bench.topic_eval $(filter-out %topics_real.jsonl,$(wildcard bench/labels/topics_[!o]*.jsonl))
 	$(BIN)/python -m bench.topic_own_eval
 	$(BIN)/python -m bench.topic_own_eval --file bench/labels/topics_own_test2.jsonl
-	$(BIN)/python -m bench.topic_own_eval --file bench/labels/topics_own_test8.jsonl
+	$(BIN)/python -m bench.topic_own_eval --file bench/labels/topics_own_test9.jsonl
 	$(BIN)/python -m bench.topic_eval --whole-documents 160
 	rm -rf bench/results/realhome
 	$(BIN)/clausebank --home bench/results/realhome ingest --no-index ../shared/bench/real/*.pdf
