@@ -1,6 +1,7 @@
 """Obligation-strength accuracy and per-class precision / recall on paragraphs labelled by reading.
 
     python -m bench.strength_eval [--labels bench/labels/strength.jsonl] [--split dev] [--errors]
+                                  [--second-reader bench/labels/second_reader_strength_test7.jsonl]
 
 Each label line is {"doc", "article_number", "para", "label", "split"}; the paragraph text is
 fetched from the benchmark ground truth by `bench/labels/paragraphs.py` (never copied). Every
@@ -65,6 +66,8 @@ def main() -> None:
     ap.add_argument("--labels", type=Path, default=ROOT / "labels" / "strength.jsonl")
     ap.add_argument("--split", action="append", help="only these splits (default: all)")
     ap.add_argument("--errors", action="store_true")
+    ap.add_argument("--second-reader", type=Path, help="the same references labelled by a second, blind reader: "
+                    "print how far the two readers agree and how the rules score where they do")
     a = ap.parse_args()
     P = load_paragraphs(a.labels)
     rows = [json.loads(ln) for ln in a.labels.read_text().splitlines() if ln.strip()]
@@ -93,7 +96,32 @@ def main() -> None:
             for r, p in pairs:
                 if p != r["label"]:
                     print(f"    {r['doc']} {r['article_number']!r} para {r['para']}: gold {r['label']} ours {p}")
+    if a.second_reader:
+        summary["second_reader"] = reader_agreement(rows, preds, a.second_reader)
     print(json.dumps(summary))
+
+
+def reader_agreement(rows: list[dict], preds: list[str], second: Path) -> dict:
+    """Agreement of two readers on the same references (share, Cohen's kappa) and the rules' accuracy on the
+    rows both readers label alike: whether the rules' gap is in the labels or in the rules."""
+    from sklearn.metrics import cohen_kappa_score
+
+    other = {(r["doc"], r["article_number"], int(r["para"])): r["label"]
+             for r in map(json.loads, second.read_text().splitlines()) if r}
+    keys = [(r["doc"], r["article_number"], int(r["para"])) for r in rows]
+    missing = [k for k in keys if k not in other]
+    if missing:
+        raise SystemExit(f"{len(missing)} references have no second-reader label, e.g. {missing[0]}")
+    first, second_labels = [r["label"] for r in rows], [other[k] for k in keys]
+    alike = [i for i, (x, y) in enumerate(zip(first, second_labels)) if x == y]
+    out = {"paragraphs": len(rows), "readers_agree": len(alike),
+           "kappa": round(float(cohen_kappa_score(first, second_labels)), 3),
+           "rules_vs_second_reader": round(sum(p == y for p, y in zip(preds, second_labels)) / len(rows), 4),
+           "rules_where_readers_agree": round(sum(preds[i] == first[i] for i in alike) / len(alike), 4)}
+    print(f"== second reader: the readers agree on {len(alike)} of {len(rows)} (kappa {out['kappa']}); the rules "
+          f"score {out['rules_vs_second_reader']:.3f} against the second reader and "
+          f"{out['rules_where_readers_agree']:.3f} where the readers agree")
+    return out
 
 
 if __name__ == "__main__":

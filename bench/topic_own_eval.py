@@ -1,6 +1,7 @@
 """Mission topics on paragraphs we wrote ourselves, to the definitions, in wordings no rule anticipates.
 
     python -m bench.topic_own_eval [--split test] [--errors] [--file bench/labels/topics_own_test2.jsonl]
+                                   [--unseen-only]
 
 `bench/labels/topics_own.jsonl` holds article paragraphs (title, text, topics) written for clausebank
 from docs/topics.md, most positives under headings that do not name the topic, with hard negatives
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -34,6 +36,20 @@ def articles(rows: list[dict]) -> list:
                     page_end=1, clauses=[Clause(text=r["text"], page=1)]) for i, r in enumerate(rows)]
 
 
+def unseen(rows: list[dict], n: int = 8) -> list[dict]:
+    """The rows whose text shares no run of n words with any training text of the classifier."""
+    from bench.train_topics import training_rows
+
+    def runs(text: str) -> set:
+        words = re.findall(r"[a-z0-9]+", text.lower())
+        return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+    trained = set().union(*(runs(r["text"]) for r in training_rows()))
+    kept = [r for r in rows if not runs(r["text"]) & trained]
+    print(f"{len(kept)} of {len(rows)} paragraphs share no run of {n} words with the training text")
+    return kept
+
+
 def scored_prf(rows: list[dict], gold: list[set], pred: list[set], topic: str) -> dict:
     """Precision / recall of a topic over the rows labelled for it (all rows unless they say `scored`)."""
     keep = [i for i, r in enumerate(rows) if topic in r.get("scored", TOPICS)]
@@ -45,12 +61,16 @@ def main() -> None:
     ap.add_argument("--split", action="append", help="dev and/or test (default: both)")
     ap.add_argument("--errors", action="store_true", help="list the paragraphs we get wrong (our own text)")
     ap.add_argument("--file", type=Path, default=OWN, help="labelled paragraphs (default: topics_own.jsonl)")
+    ap.add_argument("--unseen-only", action="store_true", help="only paragraphs sharing no run of eight words "
+                    "with any text the classifier trains on (a check on near-copies between writers)")
     a = ap.parse_args()
     for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "TQDM_DISABLE"):
         os.environ.setdefault(var, "1")
     from pipeline.analyse import Analyser
 
     all_rows = [json.loads(line) for line in a.file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if a.unseen_only:
+        all_rows = unseen(all_rows)
     summary = {}
     for split in a.split or sorted({r["split"] for r in all_rows}):
         rows = [r for r in all_rows if r["split"] == split]

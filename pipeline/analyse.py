@@ -162,15 +162,16 @@ class TopicClassifier:
 
     def probabilities(self, texts: list[str], vectors) -> dict:
         """Per topic, the probability of each text (vectors: their embeddings, in order)."""
+        return {topic: (1 - self.words_share) * on_vectors + self.words_share * on_words
+                for topic, (on_vectors, on_words) in self.readers(texts, vectors).items()}
+
+    def readers(self, texts: list[str], vectors) -> dict:
+        """Per topic, each reader's own probability of each text: (on the embedding, on the words)."""
         import numpy as np
 
         counts = self.words.transform(texts)
-        out = {}
-        for topic, (w, b, words_w, words_b) in self.weights.items():
-            on_vectors = 1 / (1 + np.exp(-(vectors @ w + b)))
-            on_words = 1 / (1 + np.exp(-(counts @ words_w + words_b)))
-            out[topic] = (1 - self.words_share) * on_vectors + self.words_share * on_words
-        return out
+        return {topic: (1 / (1 + np.exp(-(vectors @ w + b))), 1 / (1 + np.exp(-(counts @ words_w + words_b))))
+                for topic, (w, b, words_w, words_b) in self.weights.items()}
 
 
 class TopicSimilarity:

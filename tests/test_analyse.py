@@ -748,16 +748,12 @@ def test_word_reader_keeps_technology_transfer_out_of_mobility(model):
     title, text = "Transfer of Technology", ("The Parties shall facilitate technology transfer on mutually agreed "
                                              "terms, through licences, joint ventures and training of engineering "
                                              "personnel.")
-    import numpy as np
-
     assert "it_mobility" not in model.analyse_article(_article(title, text), "FTA").topics
     classifier, threshold = model.similarity.classifier, model.decision["it_mobility"]["classifier"]
     texts = [analyse_module.titled(title, text)]
     vectors = model.similarity.embedder.encode(texts)
     both = classifier.probabilities(texts, vectors)["it_mobility"][0]
-    w, b, words_w, words_b = classifier.weights["it_mobility"]
-    embedding_alone = 1 / (1 + np.exp(-(vectors[0] @ w + b)))
-    words_alone = 1 / (1 + np.exp(-(classifier.words.transform(texts) @ words_w + words_b)))[0]
+    embedding_alone, words_alone = (p[0] for p in classifier.readers(texts, vectors)["it_mobility"])
     # the embedding alone leans to mobility; the words say no, and the mean stays under the threshold
     assert embedding_alone >= 0.5 > 0.2 > words_alone
     assert both < min(embedding_alone, threshold)

@@ -16,3 +16,27 @@ def test_bench_smoke(bench_dir, tmp_path):
     assert results["extraction"]["f1"] >= 0.97, results["extraction"]
     assert results["extraction"]["page_accuracy"] >= 0.97
     assert results["topics"] and results["ingest"]["docs"] == 4
+
+
+def test_reader_agreement_scores_the_rules_where_two_readers_agree(tmp_path):
+    from bench.strength_eval import reader_agreement
+
+    rows = [{"doc": "pta_1", "article_number": "Article 1", "para": k, "label": label}
+            for k, label in enumerate(["binding", "binding", "none", "exception"], 1)]
+    second = tmp_path / "second.jsonl"
+    second.write_text("".join(json.dumps({**r, "label": label}) + "\n"
+                              for r, label in zip(rows, ["binding", "binding", "binding", "exception"])))
+    out = reader_agreement(rows, ["binding", "none", "binding", "exception"], second)
+    assert out["readers_agree"] == 3
+    assert out["rules_where_readers_agree"] == round(2 / 3, 4)  # paragraphs 1 and 4 of the three alike
+    assert out["rules_vs_second_reader"] == 0.75
+    assert 0 < out["kappa"] < 1
+
+
+def test_unseen_drops_paragraphs_that_share_eight_words_with_training_text():
+    from bench.topic_own_eval import unseen
+    from bench.train_topics import training_rows
+
+    copied = {"text": "Preamble words. " + training_rows()[0]["text"]}
+    fresh = {"text": "Quokka herders of either Party may graze their flocks on the commons of the other in spring."}
+    assert unseen([copied, fresh]) == [fresh]
