@@ -832,3 +832,21 @@ def test_a_paragraph_that_only_refers_its_subject_elsewhere_decides_no_topic(an)
     commitment = _article("Article 31", "For the exchange and handling of personal data under this Title, each Party "
                                         "shall protect such data at least as well as the Party that supplies them.")
     assert an.analyse_article(commitment, "FTA").topics == ["privacy"]
+
+
+def test_classifier_may_not_decide_a_topic_named_as_one_ground_of_a_carve_out(model, monkeypatch):
+    """A general-exceptions list names privacy as one ground among others (docs/topics.md: does not count):
+    even a classifier that accepted anything may not decide it; a carve-out for privacy alone stays open."""
+    grounds = ("The provisions of this Title shall not prevent a Member State from adopting measures: 1) needed to "
+               "keep public order; 2) needed to guard human health; 3) needed to secure compliance with its laws, "
+               "among them those on: misleading practices; the privacy of persons whose personal data are collected; "
+               "safety.")
+    alone = ("The provisions of this Title shall not prevent a Member State from adopting measures needed to secure "
+             "the privacy of persons whose personal data are collected, if they are not a disguised restriction.")
+    # similarity never decides and no near miss vetoes: only the classifier is left
+    monkeypatch.setitem(model.decision, "privacy", {**model.decision["privacy"], "classifier": 0.0, "veto_margin": 9.0,
+                                                    "with_phrase": 9.0, "with_mention": 9.0, "alone": 9.0})
+    listed, single = (model.prepare_articles([_article("Article 65", text)])[0][0] for text in (grounds, alone))
+    assert listed.clause.strength == single.clause.strength == "exception"
+    assert "privacy" not in {e.label for e in model.paragraph_topics(listed)}
+    assert [e.phrase.split()[0] for e in model.paragraph_topics(single) if e.label == "privacy"] == ["classifier"]
