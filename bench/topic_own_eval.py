@@ -7,10 +7,10 @@
 from docs/topics.md, most positives under headings that do not name the topic, with hard negatives
 from each topic's "does not count" list; none shares a run of eight words with any bench text. The
 dev half trains the learned classifier (bench/train_topics.py); the test half is never trained or
-tuned on. `topics_own_test2.jsonl` to `topics_own_test9.jsonl` (splits `test2` to `test9`) were written
+tuned on. `topics_own_test2.jsonl` to `topics_own_test10.jsonl` (splits `test2` to `test10`) were written
 later by other writers, blind to the earlier files; each of their rows is scored only on the topics its
-writer labelled (`scored`). test3 to test8, each scored once when fresh, now train the classifier
-(`RETIRED_TEST_SETS` in bench/train_topics.py); test9 is the held-out set of session 14's final code.
+writer labelled (`scored`). test3 to test9, each scored once when fresh, now train the classifier
+(`RETIRED_TEST_SETS` in bench/train_topics.py); test10 is the held-out set of session 15's final code.
 Each paragraph is analysed as a one-paragraph article. Prints precision / recall for our
 analyser, the same rules without the model (`rules_only`) and the heading-only baseline of
 bench/topic_eval.py, and which signal decided our true positives.
