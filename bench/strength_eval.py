@@ -1,13 +1,17 @@
 """Obligation-strength accuracy and per-class precision / recall on paragraphs labelled by reading.
 
-    python -m bench.strength_eval [--labels bench/labels/strength.jsonl] [--split dev] [--errors]
+    python -m bench.strength_eval [--labels bench/labels/strength.jsonl ...] [--split dev] [--errors]
                                   [--second-reader bench/labels/second_reader_strength_test7.jsonl]
+                                  [--none-reader bench/labels/own_strength_sentences.jsonl]
 
 Each label line is {"doc", "article_number", "para", "label", "split"}; the paragraph text is
 fetched from the benchmark ground truth by `bench/labels/paragraphs.py` (never copied). Every
 labelled document is analysed whole (rules only: strength does not use the similarity signal), so
 document-level context such as an MoU's legal-status disclaimer applies as in ingestion. A clause
 with no strength counts as `none`. `--errors` lists wrong references (ids only): use it on dev.
+`--none-reader` trains two readers (word TF-IDF, MiniLM embedding) on our own sentences labelled `none` or
+`binding` and prints the accuracy if each overruled the rules' `binding` with `none` when confident: a probe
+of whether such a reader could mend the commonest error (it does not, BENCHMARKS.md session 15).
 """
 from __future__ import annotations
 
@@ -63,16 +67,18 @@ def analysed_clauses(rows: list[dict], P) -> list:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--labels", type=Path, default=ROOT / "labels" / "strength.jsonl")
+    ap.add_argument("--labels", type=Path, nargs="+", default=[ROOT / "labels" / "strength.jsonl"])
     ap.add_argument("--split", action="append", help="only these splits (default: all)")
     ap.add_argument("--errors", action="store_true")
     ap.add_argument("--second-reader", type=Path, help="the same references labelled by a second, blind reader: "
                     "print how far the two readers agree and how the rules score where they do")
+    ap.add_argument("--none-reader", type=Path, nargs="+", help="own sentences (text, label) to train the probe on")
     a = ap.parse_args()
-    P = load_paragraphs(a.labels)
-    rows = [json.loads(ln) for ln in a.labels.read_text().splitlines() if ln.strip()]
+    P = load_paragraphs(a.labels[0])
+    rows = [json.loads(ln) for path in a.labels for ln in path.read_text().splitlines() if ln.strip()]
     rows = [r for r in rows if not a.split or r["split"] in a.split]
-    preds = predict(rows, P)
+    clauses = analysed_clauses(rows, P)
+    preds = [c.strength or "none" for c in clauses]
     by_split = defaultdict(list)
     for r, p in zip(rows, preds):
         by_split[r["split"]].append((r, p))
@@ -98,7 +104,47 @@ def main() -> None:
                     print(f"    {r['doc']} {r['article_number']!r} para {r['para']}: gold {r['label']} ours {p}")
     if a.second_reader:
         summary["second_reader"] = reader_agreement(rows, preds, a.second_reader)
+    if a.none_reader:
+        summary["none_reader"] = none_reader_probe(rows, clauses, a.none_reader)
     print(json.dumps(summary))
+
+
+def none_reader_probe(rows: list[dict], clauses: list, train_paths: list[Path]) -> dict:
+    """Accuracy over all rows if a reader trained on our own none / binding sentences turned the rules'
+    `binding` into `none` wherever it gave `none` at least a threshold, per reader and threshold."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from pipeline.analyse import Analyser
+    from pipeline.embed import Embedder
+
+    train = [r for path in train_paths for r in map(json.loads, path.read_text().splitlines())
+             if r["label"] in ("none", "binding")]
+    is_none = [r["label"] == "none" for r in train]
+    an = Analyser(similarity=False)
+    candidates = [(r, an.operative_sentence(c.text) or c.text)
+                  for r, c in zip(rows, clauses) if c.strength == "binding"]
+    right = sum((c.strength or "none") == r["label"] for r, c in zip(rows, clauses))
+    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    embedder = Embedder()
+    readers = {
+        "words": (words.fit_transform([r["text"] for r in train]), lambda texts: words.transform(texts), 1.0),
+        "embedding": (np.asarray(embedder.encode([r["text"] for r in train])),
+                      lambda texts: np.asarray(embedder.encode(texts)), 2.0)}
+    out = {"paragraphs": len(rows), "rules": round(right / len(rows), 4), "training_sentences": len(train)}
+    for name, (x, encode, c) in readers.items():
+        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, is_none)
+        p_none = model.predict_proba(encode([s for _, s in candidates]))[:, 1]
+        for threshold in (0.7, 0.8, 0.9):
+            flipped = [r["label"] for (r, _), q in zip(candidates, p_none) if q >= threshold]
+            gain = flipped.count("none") - flipped.count("binding")
+            out[f"{name}@{threshold}"] = {"accuracy": round((right + gain) / len(rows), 4), "flipped": len(flipped),
+                                          "none_gained": flipped.count("none"), "binding_lost": flipped.count("binding")}
+    print(f"== none reader: rules {out['rules']:.4f}; " + "; ".join(
+        f"{k} {v['accuracy']:.4f} ({v['none_gained']} none gained, {v['binding_lost']} binding lost)"
+        for k, v in out.items() if "@" in k))
+    return out
 
 
 def reader_agreement(rows: list[dict], preds: list[str], second: Path) -> dict:

@@ -33,6 +33,27 @@ def test_reader_agreement_scores_the_rules_where_two_readers_agree(tmp_path):
     assert 0 < out["kappa"] < 1
 
 
+def test_none_reader_probe_counts_what_overruling_binding_would_gain_and_lose(tmp_path):
+    """Own sentences train the probe; a rules' `binding` it reads as `none` counts as a gain when the label is
+    `none` and as a loss when it is `binding`."""
+    from bench.strength_eval import none_reader_probe
+    from pipeline.models import Clause
+
+    train = tmp_path / "own.jsonl"
+    none = ["The panel shall consist of three members.", "The committee shall be composed of officials.",
+            "This Agreement shall enter into force on signature.", "The chair shall rotate every year."]
+    binding = ["Each Party shall notify the other of any new fee.", "Each Party shall publish its customs laws.",
+               "Each Party shall accept the certificate of origin.", "Each Party shall remove the duty on fish."]
+    train.write_text("".join(json.dumps({"text": t, "label": lab}) + "\n"
+                             for ts, lab in ((none, "none"), (binding, "binding")) for t in ts) * 25)
+    texts = ["The panel shall consist of five members.", "Each Party shall publish its fees."]
+    clauses = [Clause(text=t, page=0, strength="binding") for t in texts]
+    rows = [{"label": "none"}, {"label": "binding"}]
+    out = none_reader_probe(rows, clauses, [train])
+    assert out["rules"] == 0.5 and out["training_sentences"] == 200
+    assert out["words@0.7"] == {"accuracy": 1.0, "flipped": 1, "none_gained": 1, "binding_lost": 0}
+
+
 def test_unseen_drops_paragraphs_that_share_eight_words_with_training_text():
     from bench.topic_own_eval import unseen
     from bench.train_topics import training_rows
