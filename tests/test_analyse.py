@@ -543,6 +543,18 @@ def test_classifier_gates_read_documentation_installations_and_particulars_of_pe
     assert "privacy" not in gate(particulars) and "privacy" in gate(particulars, classifier=True)
 
 
+def test_classifier_gates_read_exchanging_routing_registries_and_fingerprints(model):
+    """Wordings held-out paragraphs used that the classifier's gates had not shown it: information exchanged or
+    routed to any country, reports sent, registries conserved in the territory, fingerprints of applicants."""
+    gate = model.similarity.gate
+    routed = "a fish trader may route its sales reports to its affiliates in any country."
+    conserved = "the fish cannery shall conserve in the territory its registries of production."
+    fingerprints = "fingerprints taken from fish-permit applicants shall be kept for one year only."
+    assert "data_flows" not in gate(routed) and "data_flows" in gate(routed, classifier=True)
+    assert "data_localisation" not in gate(conserved) and "data_localisation" in gate(conserved, classifier=True)
+    assert "privacy" not in gate(fingerprints) and "privacy" in gate(fingerprints, classifier=True)
+
+
 def test_prudential_recognition_is_not_it_mobility(an):
     art = an.analyse_article(_article(
         "Recognition",
