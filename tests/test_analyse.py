@@ -531,28 +531,20 @@ def test_localisation_classifier_needs_the_paragraph_to_say_where(model):
     assert says_where("data_localisation", "oblige fleets to keep servers within a particular jurisdiction")
 
 
-def test_classifier_gates_read_documentation_installations_and_particulars_of_persons(model):
-    """Wordings the classifier's wider gates must show it: origin documentation kept in a place, computing
-    installations, particulars of (insured) persons."""
+@pytest.mark.parametrize("topic, text", [
+    # origin documentation kept in a place, computing installations, particulars of (insured) persons
+    ("data_localisation", "the importer shall hold, inside the importing party, the documentation on the fish it imported."),
+    ("data_localisation", "no party shall require a fishing firm to install computing installations in its territory."),
+    ("privacy", "the fish agencies shall protect the particulars of insured persons they receive from each other."),
+    # held-out wordings the gates had not shown the classifier: routed reports, conserved registries, fingerprints
+    ("data_flows", "a fish trader may route its sales reports to its affiliates in any country."),
+    ("data_localisation", "the fish cannery shall conserve in the territory its registries of production."),
+    ("privacy", "fingerprints taken from fish-permit applicants shall be kept for one year only."),
+])
+def test_classifier_gates_show_wordings_the_rules_do_not_take(model, topic, text):
+    """The classifier's wider gates show it wordings of held-out paragraphs that no rule gate takes."""
     gate = model.similarity.gate
-    kept = "the importer shall hold, inside the importing party, the documentation on the fish it imported."
-    installed = "no party shall require a fishing firm to install computing installations in its territory."
-    particulars = "the fish agencies shall protect the particulars of insured persons they receive from each other."
-    assert "data_localisation" not in gate(kept) and "data_localisation" in gate(kept, classifier=True)
-    assert "data_localisation" not in gate(installed) and "data_localisation" in gate(installed, classifier=True)
-    assert "privacy" not in gate(particulars) and "privacy" in gate(particulars, classifier=True)
-
-
-def test_classifier_gates_read_exchanging_routing_registries_and_fingerprints(model):
-    """Wordings held-out paragraphs used that the classifier's gates had not shown it: information exchanged or
-    routed to any country, reports sent, registries conserved in the territory, fingerprints of applicants."""
-    gate = model.similarity.gate
-    routed = "a fish trader may route its sales reports to its affiliates in any country."
-    conserved = "the fish cannery shall conserve in the territory its registries of production."
-    fingerprints = "fingerprints taken from fish-permit applicants shall be kept for one year only."
-    assert "data_flows" not in gate(routed) and "data_flows" in gate(routed, classifier=True)
-    assert "data_localisation" not in gate(conserved) and "data_localisation" in gate(conserved, classifier=True)
-    assert "privacy" not in gate(fingerprints) and "privacy" in gate(fingerprints, classifier=True)
+    assert topic not in gate(text) and topic in gate(text, classifier=True)
 
 
 def test_prudential_recognition_is_not_it_mobility(an):
